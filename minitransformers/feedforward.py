@@ -1,0 +1,74 @@
+"""The position-wise feed-forward network: the same two-layer MLP applied to every token.
+
+Attention moves information *between* positions; the feed-forward network
+then transforms each position on its own: widen (usually 4x), apply a
+non-linearity, project back.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .hook_points import HookPoint
+from .registry import FEEDFORWARDS
+
+
+def _relu(x: torch.Tensor) -> torch.Tensor:
+    return F.relu(x)
+
+
+def _gelu_exact(x: torch.Tensor) -> torch.Tensor:
+    return F.gelu(x)
+
+
+def _gelu_tanh(x: torch.Tensor) -> torch.Tensor:
+    return F.gelu(x, approximate="tanh")
+
+
+# BERT uses the exact GELU, x * Phi(x) with the Gaussian CDF Phi; GPT-2 was
+# trained with the tanh approximation of it. The two differ by up to ~1e-3,
+# enough to break parity with a checkpoint if swapped.
+ACTIVATIONS = {
+    "gelu": _gelu_exact,
+    "gelu_tanh": _gelu_tanh,
+    "relu": _relu,
+}
+# Other spellings found in Hugging Face config files.
+ACTIVATION_ALIASES = {
+    "gelu_new": "gelu_tanh",
+    "gelu_pytorch_tanh": "gelu_tanh",
+    "gelu_fast": "gelu_tanh",
+}
+
+
+def get_activation(name: str):
+    """Look up an activation function by name (``gelu``, ``gelu_tanh``, ``relu`` or an HF alias)."""
+    name = ACTIVATION_ALIASES.get(name, name)
+    if name not in ACTIVATIONS:
+        choices = sorted(ACTIVATIONS) + sorted(ACTIVATION_ALIASES)
+        raise ValueError(f"unknown activation {name!r}; choose one of {choices}")
+    return ACTIVATIONS[name]
+
+
+@FEEDFORWARDS.register("mlp")
+class FeedForward(nn.Module):
+    """``(b t c) -> (b t c)``: expand to ``intermediate_size``, activate, contract, dropout."""
+
+    def __init__(
+        self, hidden_size: int, intermediate_size: int, activation: str = "gelu", dropout: float = 0.0
+    ) -> None:
+        super().__init__()
+        self.expand = nn.Linear(hidden_size, intermediate_size)
+        self.activation_name = activation
+        self.activation = get_activation(activation)
+        self.contract = nn.Linear(intermediate_size, hidden_size)
+        self.dropout = nn.Dropout(dropout)
+        self.hook_hidden = HookPoint()  # (b t intermediate), after the activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.contract(self.hook_hidden(self.activation(self.expand(x)))))
+
+    def extra_repr(self) -> str:
+        return f"activation={self.activation_name!r}"

@@ -1,0 +1,20 @@
+"""``HookPoint``: a named spot in the forward pass where an activation can be read or replaced.
+
+A hook point returns its input unchanged. Because it is an ``nn.Module``,
+its place in ``model.named_modules()`` gives it a stable name such as
+``blocks.0.attention.hook_weights``, and torch's forward hooks on it can
+record the activation (``run_with_cache``) or return a replacement
+(zero a head, patch in an activation from another input).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class HookPoint(nn.Module):
+    """Identity module that marks an activation worth looking at."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x

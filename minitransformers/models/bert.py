@@ -1,0 +1,116 @@
+"""mini-BERT: token + position + segment embeddings, a stack of encoder blocks, and a pooler.
+
+BERT reads the whole sentence at once: every token attends to every other
+real token (only padding is masked). That is why it cannot generate text
+left to right, and why it is pre-trained by filling in blanks (masked
+language modelling, ``bert_heads.py``) instead of predicting the next word.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..blocks import build_norm
+from ..config import BertConfig
+from ..hook_points import HookPoint
+from ..masks import padding_mask
+from ..outputs import ModelOutput
+from ..registry import BLOCKS, POSITIONALS
+from .base import TransformerModel
+from .validation import check_ids, check_inputs
+
+
+class BertEmbeddings(nn.Module):
+    """``input_ids (b t)`` -> ``(b t c)``: token + position + segment vectors, normalised.
+
+    The segment ("token type") embedding tells sentence A from sentence B in
+    a pair, which next-sentence prediction needs.
+    """
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.token_embeddings = nn.Embedding(
+            config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id
+        )
+        self.positional = POSITIONALS.build(
+            config.positional, hidden_size=config.hidden_size,
+            max_positions=config.max_positions, n_heads=config.n_heads,
+        )
+        self.segment_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        self.norm = build_norm(config)
+        self.dropout = nn.Dropout(config.hidden_dropout)
+
+    def forward(
+        self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, positions: torch.Tensor
+    ) -> torch.Tensor:
+        x = self.token_embeddings(input_ids) + self.segment_embeddings(token_type_ids)
+        position_vectors = self.positional.embed(positions)
+        if position_vectors is not None:
+            x = x + position_vectors
+        return self.dropout(self.norm(x))
+
+
+class BertPooler(nn.Module):
+    """``(b t c)`` -> ``(b c)``: the ``[CLS]`` token's vector through a dense layer and tanh."""
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.dense(hidden_states[:, 0]))
+
+
+class BertModel(TransformerModel):
+    """The BERT encoder: ``input_ids (b t)`` -> ``last_hidden_state (b t c)`` and ``pooler_output (b c)``."""
+
+    config_class = BertConfig
+
+    def __init__(self, config: BertConfig, add_pooling_layer: bool = True) -> None:
+        super().__init__()
+        self.config = config
+        self.embeddings = BertEmbeddings(config)
+        self.hook_embeddings = HookPoint()  # (b t c), the input to block 0
+        self.blocks = nn.ModuleList(BLOCKS.build(config.block, config=config) for _ in range(config.n_layers))
+        self.pooler = BertPooler(config) if add_pooling_layer else None
+        self.init_weights()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+    ) -> ModelOutput:
+        config = self.config
+        check_inputs(input_ids, attention_mask, config.vocab_size, self.embeddings.positional.max_positions)
+        b, t = input_ids.shape
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        else:
+            if tuple(token_type_ids.shape) != (b, t):
+                raise ValueError(
+                    f"token_type_ids has shape {tuple(token_type_ids.shape)}, expected {(b, t)} like input_ids"
+                )
+            check_ids("token_type_ids", token_type_ids, config.type_vocab_size, "the segment ids")
+        positions = position_ids if position_ids is not None else torch.arange(t, device=input_ids.device).expand(b, t)
+        # Bidirectional: every query sees every key, except padded keys.
+        mask = None if attention_mask is None else padding_mask(attention_mask)
+
+        x = self.hook_embeddings(self.embeddings(input_ids, token_type_ids, positions))
+        hidden_states, attentions = [x], []
+        for block in self.blocks:
+            x, weights = block(
+                x, mask, positions, self.embeddings.positional, return_weights=output_attentions
+            )
+            hidden_states.append(x)
+            attentions.append(weights)
+        return ModelOutput(
+            last_hidden_state=x,
+            pooler_output=self.pooler(x) if self.pooler is not None else None,
+            hidden_states=tuple(hidden_states) if output_hidden_states else None,
+            attentions=tuple(attentions) if output_attentions else None,
+        )

@@ -1,0 +1,140 @@
+"""mini-GPT: token + position embeddings, a stack of causal decoder blocks, a final norm, an LM head.
+
+GPT reads left to right: the causal mask lets token ``i`` attend only to
+tokens ``0..i``. So every position can be trained at once to predict the
+token after it (next-token prediction), and the same model then generates
+text one token at a time.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..blocks import build_norm
+from ..config import GPTConfig
+from ..hook_points import HookPoint
+from ..kv_cache import KVCache
+from ..masks import causal_mask, combine_masks, padding_mask
+from ..outputs import ModelOutput
+from ..registry import BLOCKS, POSITIONALS
+from .base import TransformerModel
+from .bert_heads import IGNORE_INDEX
+from .validation import check_inputs
+
+
+class GPTModel(TransformerModel):
+    """The GPT decoder stack: ``input_ids (b t)`` -> ``last_hidden_state (b t c)``."""
+
+    config_class = GPTConfig
+
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.token_embeddings = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.positional = POSITIONALS.build(
+            config.positional, hidden_size=config.hidden_size,
+            max_positions=config.max_positions, n_heads=config.n_heads,
+        )
+        self.dropout = nn.Dropout(config.hidden_dropout)
+        self.hook_embeddings = HookPoint()  # (b t c), the input to block 0
+        self.blocks = nn.ModuleList(BLOCKS.build(config.block, config=config) for _ in range(config.n_layers))
+        # Pre-LN blocks leave the residual stream un-normalised; normalise once at the end.
+        self.final_norm = build_norm(config)
+        self.init_weights()
+
+    def init_weights(self) -> None:
+        """GPT-2's initialisation: like BERT's, but each residual branch's last layer is scaled
+        by 1/sqrt(2 * n_layers), so the residual stream's variance does not grow with depth."""
+        super().init_weights()
+        std = self.config.initializer_range / (2 * self.config.n_layers) ** 0.5
+        for name, parameter in self.named_parameters():
+            if name.endswith(("attention.output.weight", "feedforward.contract.weight")):
+                nn.init.normal_(parameter, mean=0.0, std=std)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        cache: list[KVCache] | None = None,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+    ) -> ModelOutput:
+        """``attention_mask`` covers cached and new tokens: shape ``(b, past + t)``.
+
+        ``position_ids`` default to ``past, past + 1, ...``; left-padded
+        batches pass their own (see ``generation``).
+        """
+        if cache is not None and len(cache) != len(self.blocks):
+            raise ValueError(f"cache has {len(cache)} layers, the model has {len(self.blocks)}")
+        past = len(cache[0]) if cache is not None else 0
+        check_inputs(input_ids, attention_mask, self.config.vocab_size, self.positional.max_positions, past)
+        b, t = input_ids.shape
+        if position_ids is None:
+            position_ids = torch.arange(past, past + t, device=input_ids.device).expand(b, t)
+        # Causal: query i (at position past + i) sees keys 0 .. past + i, minus padded keys.
+        mask = causal_mask(t, past + t, device=input_ids.device)
+        if attention_mask is not None:
+            mask = combine_masks(mask, padding_mask(attention_mask))
+
+        x = self.token_embeddings(input_ids)
+        position_vectors = self.positional.embed(position_ids)
+        if position_vectors is not None:
+            x = x + position_vectors
+        x = self.hook_embeddings(self.dropout(x))
+        hidden_states, attentions = [x], []
+        for i, block in enumerate(self.blocks):
+            x, weights = block(
+                x, mask, position_ids, self.positional,
+                cache=cache[i] if cache is not None else None, return_weights=output_attentions,
+            )
+            hidden_states.append(x)
+            attentions.append(weights)
+        x = self.final_norm(x)
+        # As in transformers, the last hidden state listed is the normalised one.
+        hidden_states[-1] = x
+        return ModelOutput(
+            last_hidden_state=x,
+            hidden_states=tuple(hidden_states) if output_hidden_states else None,
+            attentions=tuple(attentions) if output_attentions else None,
+            cache=cache,
+        )
+
+
+class GPTLMHeadModel(TransformerModel):
+    """mini-GPT with its language-model head: ``input_ids (b t)`` -> next-token ``logits (b t v)``.
+
+    The head is tied to the token embeddings: the score of word ``w`` is the
+    dot product of the hidden state with ``w``'s embedding.
+    """
+
+    config_class = GPTConfig
+
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.gpt = GPTModel(config)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.lm_head.weight = self.gpt.token_embeddings.weight
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask=None, labels=None, **kwargs
+    ) -> ModelOutput:
+        """With ``labels`` (usually ``input_ids`` itself), the loss of predicting token ``i + 1``
+        from tokens ``0..i``: the shift happens here, as in transformers."""
+        out = self.gpt(input_ids, attention_mask, **kwargs)
+        out.logits = self.lm_head(out.last_hidden_state)
+        if labels is not None:
+            predictions = out.logits[:, :-1].flatten(0, 1)
+            targets = labels[:, 1:].flatten()
+            out.loss = F.cross_entropy(predictions, targets, ignore_index=IGNORE_INDEX)
+        return out
+
+    @torch.no_grad()
+    def generate(self, input_ids: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Continue ``input_ids (b t)``; see ``minitransformers.generation.generate`` for options."""
+        from ..generation import generate
+
+        return generate(self, input_ids, **kwargs)
