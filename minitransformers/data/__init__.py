@@ -1,5 +1,7 @@
 """Data: the Shakespeare corpus and the datasets that turn token ids into training batches."""
 
+from minitransformers.data.lm_dataset import CausalLMDataset, concatenate_ids
+from minitransformers.data.mlm import IGNORE_INDEX, MaskedLMDataset, mask_tokens
 from minitransformers.data.shakespeare import (
     VALIDATION_PLAYS,
     CorpusUnavailableError,
@@ -10,10 +12,15 @@ from minitransformers.data.shakespeare import (
 )
 
 __all__ = [
+    "IGNORE_INDEX",
     "VALIDATION_PLAYS",
+    "CausalLMDataset",
     "CorpusUnavailableError",
+    "MaskedLMDataset",
     "cache_dir",
     "clean_text",
+    "concatenate_ids",
     "load_works",
+    "mask_tokens",
     "train_validation_split",
 ]
