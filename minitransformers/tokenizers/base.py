@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from minitransformers.tokenizers.batching import BatchEncoding, pad_batch, truncate_pair
 
@@ -56,7 +57,9 @@ class Tokenizer(ABC):
         self.special_tokens: dict[str, str] = {}
         for role, token in (special_tokens or {}).items():
             if role not in SPECIAL_ROLES:
-                raise ValueError(f"unknown special-token role {role!r}; expected one of {SPECIAL_ROLES}")
+                raise ValueError(
+                    f"unknown special-token role {role!r}; expected one of {SPECIAL_ROLES}"
+                )
             if token not in self.vocab:
                 raise ValueError(
                     f"special token {token!r} (role {role!r}) is not in the vocabulary; "
@@ -109,7 +112,7 @@ class Tokenizer(ABC):
 
     @classmethod
     @abstractmethod
-    def from_directory(cls, directory: str | Path) -> "Tokenizer":
+    def from_directory(cls, directory: str | Path) -> Tokenizer:
         """Load a tokenizer saved with ``save`` (or a Hugging Face checkpoint folder)."""
 
     # ------------------------------------------------------------------ the shared API
@@ -125,8 +128,12 @@ class Tokenizer(ABC):
         token = self.special_tokens.get(role)
         return None if token is None else self.vocab[token]
 
-    pad_token_id = property(lambda self: self._role_id("pad"), doc="id of the padding token, or None")
-    unk_token_id = property(lambda self: self._role_id("unk"), doc="id of the unknown token, or None")
+    pad_token_id = property(
+        lambda self: self._role_id("pad"), doc="id of the padding token, or None"
+    )
+    unk_token_id = property(
+        lambda self: self._role_id("unk"), doc="id of the unknown token, or None"
+    )
     cls_token_id = property(lambda self: self._role_id("cls"), doc="id of [CLS], or None")
     sep_token_id = property(lambda self: self._role_id("sep"), doc="id of [SEP], or None")
     mask_token_id = property(lambda self: self._role_id("mask"), doc="id of [MASK], or None")
@@ -172,7 +179,11 @@ class Tokenizer(ABC):
         return self._encode_one(text, text_pair, add_special_tokens, truncation, max_length)[0]
 
     def _encode_one(
-        self, text: str, text_pair: str | None, add_special_tokens: bool, truncation: bool,
+        self,
+        text: str,
+        text_pair: str | None,
+        add_special_tokens: bool,
+        truncation: bool,
         max_length: int | None,
     ) -> tuple[list[int], list[int]]:
         ids_a = self.encode_ordinary(text)
@@ -180,7 +191,9 @@ class Tokenizer(ABC):
         if truncation:
             if max_length is None:
                 raise ValueError("truncation=True needs max_length=<number of tokens to keep>")
-            n_special = self.num_special_tokens_to_add(ids_b is not None) if add_special_tokens else 0
+            n_special = (
+                self.num_special_tokens_to_add(ids_b is not None) if add_special_tokens else 0
+            )
             ids_a, ids_b = truncate_pair(ids_a, ids_b, max_length - n_special)
         if add_special_tokens:
             return self._add_special_tokens(ids_a, ids_b)
@@ -220,9 +233,13 @@ class Tokenizer(ABC):
         else:
             pairs = [text_pair] if isinstance(text_pair, str) else list(text_pair)
             if len(pairs) != len(texts):
-                raise ValueError(f"got {len(texts)} texts but {len(pairs)} text_pairs; give one pair per text")
-        encoded = [self._encode_one(a, b, add_special_tokens, truncation, max_length)
-                   for a, b in zip(texts, pairs)]
+                raise ValueError(
+                    f"got {len(texts)} texts but {len(pairs)} text_pairs; give one pair per text"
+                )
+        encoded = [
+            self._encode_one(a, b, add_special_tokens, truncation, max_length)
+            for a, b in zip(texts, pairs)
+        ]
         batch = {
             "input_ids": [ids for ids, _ in encoded],
             "token_type_ids": [types for _, types in encoded],
@@ -258,7 +275,9 @@ class Tokenizer(ABC):
             return self.vocab[token]
         if self.unk_token_id is not None:
             return self.unk_token_id
-        raise KeyError(f"token {token!r} is not in the vocabulary and this tokenizer has no unknown token")
+        raise KeyError(
+            f"token {token!r} is not in the vocabulary and this tokenizer has no unknown token"
+        )
 
     def convert_ids_to_tokens(self, ids: int | Sequence[int]) -> str | list[str]:
         """Id(s) -> token string(s). Ids outside ``0 .. vocab_size - 1`` raise ``ValueError``."""
@@ -284,7 +303,9 @@ class Tokenizer(ABC):
             tokens = [t for t in tokens if t not in special]
         return self._tokens_to_text(tokens)
 
-    def batch_decode(self, batch: Sequence[Sequence[int]] | Any, skip_special_tokens: bool = False) -> list[str]:
+    def batch_decode(
+        self, batch: Sequence[Sequence[int]] | Any, skip_special_tokens: bool = False
+    ) -> list[str]:
         """Decode each row of a ``b t`` batch."""
         if hasattr(batch, "tolist"):
             batch = batch.tolist()

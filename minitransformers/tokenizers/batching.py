@@ -42,7 +42,7 @@ def truncate_pair(
     n_a, n_b = len(ids_a), len(ids_b)
     if n_a + n_b <= max_tokens:
         return ids_a, ids_b
-    short, long_ = min(n_a, n_b), max(n_a, n_b)
+    short = min(n_a, n_b)
     # Case 1: dropping from the longer text alone is enough.
     keep_short, keep_long = short, max(short, max_tokens - short) if short <= max_tokens else short
     if keep_short + keep_long > max_tokens:

@@ -27,15 +27,39 @@ from dataclasses import dataclass
 # Unicode's White_Space property (what Rust's char::is_whitespace uses). Python's
 # str.isspace() also accepts U+001C..U+001F, which BERT treats as control characters.
 _WHITESPACE = frozenset(
-    map(chr, [0x9, 0xA, 0xB, 0xC, 0xD, 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
-              0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
+    map(
+        chr,
+        [
+            0x9,
+            0xA,
+            0xB,
+            0xC,
+            0xD,
+            0x20,
+            0x85,
+            0xA0,
+            0x1680,
+            *range(0x2000, 0x200B),
+            0x2028,
+            0x2029,
+            0x202F,
+            0x205F,
+            0x3000,
+        ],
+    )
 )
 
 # CJK Unified Ideographs blocks (the "Chinese characters" of the BERT paper). Japanese
 # kana and Korean hangul are not here: they are split like any other letters.
 _CJK_RANGES = (
-    (0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
-    (0x2B740, 0x2B81F), (0x2B920, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F),
+    (0x4E00, 0x9FFF),
+    (0x3400, 0x4DBF),
+    (0x20000, 0x2A6DF),
+    (0x2A700, 0x2B73F),
+    (0x2B740, 0x2B81F),
+    (0x2B920, 0x2CEAF),
+    (0xF900, 0xFAFF),
+    (0x2F800, 0x2FA1F),
 )
 
 
@@ -104,8 +128,9 @@ class BertPreTokenizer:
         strip = self.lowercase if self.strip_accents is None else self.strip_accents
         if strip:
             # NFD writes "é" as "e" + U+0301; the combining mark (category Mn) is dropped.
-            text = "".join(c for c in unicodedata.normalize("NFD", text)
-                           if unicodedata.category(c) != "Mn")
+            text = "".join(
+                c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn"
+            )
         if self.lowercase:
             # Character by character on purpose: str.lower() on a whole string turns a
             # word-final "Σ" into "ς", which the reference implementation does not do.

@@ -58,7 +58,9 @@ class WordPieceTokenizer(Tokenizer):
                 f"vocab.txt must contain {list(_BERT_SPECIALS.values())} (one per line)"
             )
         super().__init__(vocab, special_tokens, padding_side=padding_side)
-        self.pre_tokenizer = BertPreTokenizer(lowercase, strip_accents, clean_text, handle_chinese_chars)
+        self.pre_tokenizer = BertPreTokenizer(
+            lowercase, strip_accents, clean_text, handle_chinese_chars
+        )
         self.max_input_chars_per_word = max_input_chars_per_word
         self.prefix = continuing_subword_prefix
 
@@ -89,7 +91,9 @@ class WordPieceTokenizer(Tokenizer):
     def _encode_plain(self, text: str) -> list[int]:
         return [self.vocab[p] for word in self.pre_tokenizer(text) for p in self.split_word(word)]
 
-    def _add_special_tokens(self, ids_a: list[int], ids_b: list[int] | None) -> tuple[list[int], list[int]]:
+    def _add_special_tokens(
+        self, ids_a: list[int], ids_b: list[int] | None
+    ) -> tuple[list[int], list[int]]:
         cls, sep = self.cls_token_id, self.sep_token_id
         ids = [cls, *ids_a, sep]
         if ids_b is None:
@@ -106,7 +110,7 @@ class WordPieceTokenizer(Tokenizer):
         out = []
         for i, token in enumerate(tokens):
             if i > 0:
-                token = token[len(self.prefix):] if token.startswith(self.prefix) else " " + token
+                token = token[len(self.prefix) :] if token.startswith(self.prefix) else " " + token
             for dirty, clean in _CLEANUP:
                 token = token.replace(dirty, clean)
             out.append(token)
@@ -114,7 +118,7 @@ class WordPieceTokenizer(Tokenizer):
 
     # ------------------------------------------------------------------ files
     @classmethod
-    def from_vocab_file(cls, path: str | Path, **kwargs) -> "WordPieceTokenizer":
+    def from_vocab_file(cls, path: str | Path, **kwargs) -> WordPieceTokenizer:
         """Read a BERT ``vocab.txt``: one token per line, the line number is the id.
 
         Raises ``ValueError`` if a token appears twice (its id would be ambiguous)
@@ -133,7 +137,7 @@ class WordPieceTokenizer(Tokenizer):
         return cls(vocab, **kwargs)
 
     @classmethod
-    def from_tokenizer_json(cls, path: str | Path) -> "WordPieceTokenizer":
+    def from_tokenizer_json(cls, path: str | Path) -> WordPieceTokenizer:
         """Read a Hugging Face ``tokenizer.json`` whose model is WordPiece (BERT normaliser)."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         model = data["model"]
@@ -141,7 +145,9 @@ class WordPieceTokenizer(Tokenizer):
             raise ValueError(f"{path} holds a {model.get('type')} model, not WordPiece")
         norm = data.get("normalizer") or {}
         if norm and norm.get("type") != "BertNormalizer":
-            raise ValueError(f"{path}: only the BertNormalizer is supported, found {norm.get('type')}")
+            raise ValueError(
+                f"{path}: only the BertNormalizer is supported, found {norm.get('type')}"
+            )
         vocab = model["vocab"]
         return cls(
             vocab,
@@ -155,7 +161,7 @@ class WordPieceTokenizer(Tokenizer):
         )
 
     @classmethod
-    def from_directory(cls, directory: str | Path) -> "WordPieceTokenizer":
+    def from_directory(cls, directory: str | Path) -> WordPieceTokenizer:
         """Load from ``tokenizer.json`` if present, else from ``vocab.txt``.
 
         With ``vocab.txt`` alone, ``tokenizer_config.json`` (if any) decides
@@ -176,12 +182,30 @@ class WordPieceTokenizer(Tokenizer):
         """Write ``vocab.txt`` (one token per line, in id order) and ``tokenizer_config.json``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "vocab.txt").write_text("".join(t + "\n" for t in self.id_to_token), encoding="utf-8")
-        settings = {"do_lower_case": self.pre_tokenizer.lowercase,
-                    "strip_accents": self.pre_tokenizer.strip_accents, "tokenizer_class": "BertTokenizer"}
-        (directory / "tokenizer_config.json").write_text(json.dumps(settings, indent=2), encoding="utf-8")
+        (directory / "vocab.txt").write_text(
+            "".join(t + "\n" for t in self.id_to_token), encoding="utf-8"
+        )
+        settings = {
+            "do_lower_case": self.pre_tokenizer.lowercase,
+            "strip_accents": self.pre_tokenizer.strip_accents,
+            "tokenizer_class": "BertTokenizer",
+        }
+        (directory / "tokenizer_config.json").write_text(
+            json.dumps(settings, indent=2), encoding="utf-8"
+        )
 
 
 # Applied to each decoded token (with its leading space), in this order.
-_CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
-            (" 'm", "'m"), (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))
+_CLEANUP = (
+    (" .", "."),
+    (" ?", "?"),
+    (" !", "!"),
+    (" ,", ","),
+    (" ' ", "'"),
+    (" n't", "n't"),
+    (" 'm", "'m"),
+    (" do not", " don't"),
+    (" 's", "'s"),
+    (" 've", "'ve"),
+    (" 're", "'re"),
+)

@@ -1,0 +1,193 @@
+"""Byte-level BPE, the tokenizer of GPT-2: merge frequent byte pairs, in the order learned.
+
+Encoding a text:
+
+1. cut it into words with GPT-2's pattern (``" the"``, ``" cat"``, ``"'s"``, ``"!!"``);
+2. write each word as its UTF-8 bytes, one printable character per byte
+   (``byte_level.py``): ``" the"`` -> ``["Ġ", "t", "h", "e"]``;
+3. repeatedly merge the adjacent pair that was learned *earliest* (lowest
+   rank in ``merges.txt``) until no learned pair is left:
+   ``t h`` -> ``th``, ``Ġ th`` -> ``Ġth``, ``Ġth e`` -> ``Ġthe``;
+4. look the pieces up in the vocabulary.
+
+Step 3 is the slow part, and the same words come back again and again, so its
+result is remembered per word (``cache``). Decoding joins the pieces, turns
+the characters back into bytes and reads them as UTF-8, so
+``decode(encode(s)) == s`` for every string ``s``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from minitransformers.tokenizers import bpe_files
+from minitransformers.tokenizers.base import Tokenizer
+from minitransformers.tokenizers.byte_level import (
+    GPT2_PATTERN,
+    byte_chars_to_text,
+    text_to_byte_chars,
+)
+
+ENDOFTEXT = "<|endoftext|>"
+
+
+class ByteLevelBPETokenizer(Tokenizer):
+    """GPT-2 style tokenizer: byte-level alphabet, GPT-2 pre-tokenization, ranked merges.
+
+    Args:
+        vocab: token -> id, ids ``0 .. n-1``.
+        merges: ``(left, right)`` pairs in the order they were learned.
+        special_tokens: role -> token. By default ``<|endoftext|>`` (if in the
+            vocabulary) is both ``eos`` and ``bos``, as in GPT-2. For batches, give a
+            ``pad`` token, e.g. ``{"eos": "<|endoftext|>", "pad": "<|endoftext|>"}``.
+        extra_special_tokens: more tokens matched whole in the text, with no role.
+        add_prefix_space: put a space before the text, so the first word is
+            encoded like every other word (``"Ġhello"`` instead of ``"hello"``).
+        padding_side: ``"right"``, or ``"left"`` for batched generation.
+    """
+
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        merges: Sequence[tuple[str, str]],
+        special_tokens: dict[str, str] | None = None,
+        extra_special_tokens: Sequence[str] = (),
+        add_prefix_space: bool = False,
+        ignore_merges: bool = False,
+        padding_side: str = "right",
+    ) -> None:
+        if special_tokens is None:
+            special_tokens = {"bos": ENDOFTEXT, "eos": ENDOFTEXT} if ENDOFTEXT in vocab else {}
+        super().__init__(vocab, special_tokens, extra_special_tokens, padding_side)
+        self.merges = [tuple(m) for m in merges]
+        bpe_files.check_merges(self.vocab, self.merges)
+        # rank of a pair = when it was learned; lower ranks are merged first.
+        self.ranks = {pair: rank for rank, pair in enumerate(self.merges)}
+        self.add_prefix_space = add_prefix_space
+        self.ignore_merges = ignore_merges
+        self.cache: dict[str, list[int]] = {}  # word -> ids; see the module docstring
+
+    # ------------------------------------------------------------------ the algorithm
+    def bpe(self, word: str) -> list[str]:
+        """Split one word, already in byte characters (``"Ġthe"``), into BPE pieces."""
+        if self.ignore_merges and word in self.vocab:
+            return [word]
+        pieces = list(word)
+        while len(pieces) > 1:
+            pairs = itertools.pairwise(pieces)
+            best = min(pairs, key=lambda pair: self.ranks.get(pair, float("inf")))
+            if best not in self.ranks:
+                break  # no adjacent pair was ever learned: done
+            merged, i = [], 0
+            while i < len(pieces):  # merge every occurrence, left to right
+                if i + 1 < len(pieces) and (pieces[i], pieces[i + 1]) == best:
+                    merged.append(pieces[i] + pieces[i + 1])
+                    i += 2
+                else:
+                    merged.append(pieces[i])
+                    i += 1
+            pieces = merged
+        return pieces
+
+    def _word_ids(self, word: str) -> list[int]:
+        """Ids of one pre-tokenized word (raw text), computed once and then cached."""
+        ids = self.cache.get(word)
+        if ids is None:
+            pieces = self.bpe(text_to_byte_chars(word))
+            missing = [p for p in pieces if p not in self.vocab]
+            if missing:
+                raise ValueError(
+                    f"byte(s) {missing} of {word!r} have no token in this vocabulary; train it "
+                    f"with all 256 bytes in the alphabet (the trainer does this by default)"
+                )
+            ids = [self.vocab[p] for p in pieces]
+            if len(self.cache) < 1_000_000:  # bound the memory a long random text can take
+                self.cache[word] = ids
+        return ids
+
+    def pre_tokenize(self, text: str) -> list[str]:
+        """Cut text into the words BPE works on (GPT-2's regular expression)."""
+        if self.add_prefix_space and not text.startswith(" "):
+            text = " " + text
+        return GPT2_PATTERN.findall(text)
+
+    def _encode_plain(self, text: str) -> list[int]:
+        ids: list[int] = []
+        for word in self.pre_tokenize(text):
+            ids.extend(self._word_ids(word))
+        return ids
+
+    def _tokens_to_text(self, tokens: list[str]) -> str:
+        """Pieces -> bytes -> UTF-8 text; invalid byte sequences become "�" (U+FFFD)."""
+        return byte_chars_to_text(tokens)
+
+    # ------------------------------------------------------------------ files
+    @classmethod
+    def from_files(
+        cls, vocab_path: str | Path, merges_path: str | Path, **kwargs
+    ) -> ByteLevelBPETokenizer:
+        """Load GPT-2's ``vocab.json`` and ``merges.txt``."""
+        return cls(
+            bpe_files.read_vocab_json(vocab_path), bpe_files.read_merges_txt(merges_path), **kwargs
+        )
+
+    @classmethod
+    def from_tokenizer_json(cls, path: str | Path, **kwargs) -> ByteLevelBPETokenizer:
+        """Load a Hugging Face ``tokenizer.json`` with a BPE model."""
+        vocab, merges, specials, settings = bpe_files.read_tokenizer_json_bpe(path)
+        kwargs.setdefault("extra_special_tokens", specials)
+        return cls(vocab, merges, **settings, **kwargs)
+
+    @classmethod
+    def from_directory(cls, directory: str | Path) -> ByteLevelBPETokenizer:
+        """Load what ``save`` wrote, a ``tokenizer.json``, or GPT-2's ``vocab.json`` + ``merges.txt``."""
+        directory = Path(directory)
+        kwargs = {}
+        config = directory / "tokenizer_config.json"
+        if config.exists():
+            settings = json.loads(config.read_text(encoding="utf-8"))
+            kwargs = {
+                k: settings[k]
+                for k in (
+                    "special_tokens",
+                    "extra_special_tokens",
+                    "add_prefix_space",
+                    "padding_side",
+                )
+                if k in settings
+            }
+        if (directory / "vocab.json").exists() and (directory / "merges.txt").exists():
+            return cls.from_files(directory / "vocab.json", directory / "merges.txt", **kwargs)
+        if (directory / "tokenizer.json").exists():
+            return cls.from_tokenizer_json(directory / "tokenizer.json", **kwargs)
+        raise FileNotFoundError(
+            f"{directory} has neither vocab.json + merges.txt nor tokenizer.json"
+        )
+
+    def save(self, directory: str | Path) -> None:
+        """Write ``vocab.json``, ``merges.txt``, ``tokenizer.json`` (readable by Hugging Face
+        ``tokenizers``) and ``tokenizer_config.json`` (special-token roles, padding side)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        bpe_files.write_vocab_and_merges(directory, self.vocab, self.merges)
+        bpe_files.write_tokenizer_json_bpe(
+            directory / "tokenizer.json",
+            self.vocab,
+            self.merges,
+            self.all_special_tokens,
+            self.add_prefix_space,
+        )
+        roles = set(self.special_tokens.values())
+        settings = {
+            "tokenizer_class": "ByteLevelBPETokenizer",
+            "special_tokens": self.special_tokens,
+            "extra_special_tokens": [t for t in self.all_special_tokens if t not in roles],
+            "add_prefix_space": self.add_prefix_space,
+            "padding_side": self.padding_side,
+        }
+        (directory / "tokenizer_config.json").write_text(
+            json.dumps(settings, indent=2), encoding="utf-8"
+        )
