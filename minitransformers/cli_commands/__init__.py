@@ -1,0 +1,1 @@
+"""Sub-commands of the ``minitransformers`` command line, one module each (see ``cli.py``)."""

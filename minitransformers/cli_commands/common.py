@@ -1,0 +1,105 @@
+"""What every sub-command shares: finding checkpoints, loading them, device and seed, user errors.
+
+A *user mistake* (a missing folder, a bad option value) raises ``CLIError``;
+``cli.main`` prints its message as one line on stderr and exits with code 2,
+so the reader sees what to fix instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+SHIPPED_GPT = "mini-gpt-shakespeare"
+SHIPPED_BERT = "mini-bert-shakespeare"
+
+
+class CLIError(Exception):
+    """A mistake the user can fix; shown as one line, exit code 2."""
+
+
+def weights_dir() -> Path:
+    """Where shipped checkpoints live: ``$MINITRANSFORMERS_WEIGHTS`` or the repository's ``weights/``."""
+    override = os.environ.get("MINITRANSFORMERS_WEIGHTS")
+    if override:
+        return Path(override)
+    import minitransformers
+
+    return Path(minitransformers.__file__).resolve().parents[1] / "weights"
+
+
+def shipped_checkpoint(name: str) -> Path | None:
+    """The folder of a shipped checkpoint if it exists (has a ``config.json``), else None."""
+    folder = weights_dir() / name
+    return folder if (folder / "config.json").is_file() else None
+
+
+def resolve_model(name_or_path: str) -> Path:
+    """A ``--model`` value -> a checkpoint folder: a local folder, or a shipped name in ``weights/``."""
+    local = Path(name_or_path).expanduser()
+    if local.is_dir():
+        if not (local / "config.json").is_file():
+            raise CLIError(f"{local} has no config.json; expected a Hugging Face-format checkpoint folder")
+        return local
+    shipped = shipped_checkpoint(name_or_path)
+    if shipped is not None:
+        return shipped
+    available = sorted(p.name for p in weights_dir().glob("*") if (p / "config.json").is_file()) \
+        if weights_dir().is_dir() else []
+    raise CLIError(
+        f"model {name_or_path!r} is neither a local folder nor a shipped checkpoint in "
+        f"{weights_dir()} (available: {', '.join(available) or 'none'}); pass a folder with config.json"
+    )
+
+
+def load_tokenizer_for(folder: Path):
+    """The tokenizer saved next to a checkpoint."""
+    try:
+        from ..tokenizers import load_tokenizer
+    except ImportError as error:
+        raise CLIError(f"cannot load a tokenizer: minitransformers.tokenizers is not available ({error})")
+    try:
+        return load_tokenizer(folder)
+    except (FileNotFoundError, ValueError) as error:
+        raise CLIError(f"cannot load the tokenizer in {folder}: {error}") from None
+
+
+def load_model(model_class, folder: Path, device: torch.device):
+    """``model_class.from_pretrained(folder)`` in eval mode on ``device``, with user-facing errors."""
+    try:
+        model = model_class.from_pretrained(folder)
+    except ImportError as error:
+        raise CLIError(f"cannot load checkpoints yet: {error}") from None
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        raise CLIError(f"cannot load {model_class.__name__} from {folder}: {error}") from None
+    return model.to(device).eval()
+
+
+def pick_device(name: str | None) -> torch.device:
+    """``--device``: ``cpu``, ``cuda``, ``cuda:1``, ``mps``; default: cuda when available."""
+    if name is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise CLIError(f"unknown device {name!r}; use cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise CLIError(f"--device {name} asked for CUDA but torch sees no GPU; use --device cpu")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise CLIError(f"--device {name} asked for Apple MPS but it is not available; use --device cpu")
+    return device
+
+
+def set_seed(seed: int | None) -> None:
+    """Seed torch so that sampling and random initialisation repeat from run to run."""
+    if seed is not None:
+        torch.manual_seed(seed)
+
+
+def use_file_backend() -> None:
+    """Draw figures to files only: the CLI may run where there is no display."""
+    import matplotlib
+
+    matplotlib.use("Agg")

@@ -1,0 +1,148 @@
+"""``minitransformers demo``: the first thing to run after installing.
+
+With the shipped Shakespeare checkpoints in ``weights/`` it generates text
+with mini-GPT, fills in a blank with mini-BERT and saves an attention map.
+Without them (before they are trained) it builds both models from the
+``tiny`` presets, runs one sentence through each, prints their parameter
+counts and saves a picture of the two attention masks: BERT's
+bidirectional one next to GPT's causal one.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from .common import (
+    SHIPPED_BERT,
+    SHIPPED_GPT,
+    load_model,
+    load_tokenizer_for,
+    pick_device,
+    set_seed,
+    shipped_checkpoint,
+    use_file_backend,
+)
+
+SENTENCE = "to be or not to be that is the question"
+PROMPT = "ROMEO:"
+MASKED = "To be, or not to be: that is the [MASK]."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output-dir", type=Path, default=Path("demo_output"),
+                        help="where the demo's figures go (default: ./demo_output)")
+    parser.add_argument("--max-new-tokens", type=int, default=80,
+                        help="how many tokens mini-GPT writes (default: 80)")
+
+
+def run(args: argparse.Namespace) -> int:
+    device = pick_device(args.device)
+    set_seed(0 if args.seed is None else args.seed)
+    use_file_backend()
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    gpt_folder, bert_folder = shipped_checkpoint(SHIPPED_GPT), shipped_checkpoint(SHIPPED_BERT)
+    if gpt_folder is None and bert_folder is None:
+        print("No shipped weights found in weights/: showing the untrained tiny models.\n")
+        _untrained_demo(args.output_dir, device)
+        return 0
+    if gpt_folder is not None:
+        _gpt_demo(gpt_folder, device, args.max_new_tokens)
+    if bert_folder is not None:
+        _bert_demo(bert_folder, device, args.output_dir)
+    return 0
+
+
+def _gpt_demo(folder: Path, device: torch.device, max_new_tokens: int) -> None:
+    from ..generation import generate
+    from ..models import GPTLMHeadModel
+
+    model, tokenizer = load_model(GPTLMHeadModel, folder, device), load_tokenizer_for(folder)
+    print(f"== mini-GPT ({folder.name}) ==\n{model.summary()}\n")
+    ids = torch.tensor([tokenizer.encode(PROMPT)], device=device)
+    room = model.config.max_positions - ids.shape[1]
+    out = generate(model, ids, max_new_tokens=min(max_new_tokens, room), temperature=0.8, top_k=40)
+    print(f"Prompt: {PROMPT!r}, sampled with temperature 0.8, top-k 40:\n")
+    print(tokenizer.decode(out[0].tolist()) + "\n")
+
+
+def _bert_demo(folder: Path, device: torch.device, output_dir: Path) -> None:
+    from ..inference import fill_mask
+    from ..models import BertForPreTraining
+
+    model, tokenizer = load_model(BertForPreTraining, folder, device), load_tokenizer_for(folder)
+    print(f"== mini-BERT ({folder.name}) ==\n{model.summary()}\n")
+    print(f"Fill in the blank: {MASKED!r}")
+    for prediction in fill_mask(model, tokenizer, MASKED, top_k=5)[0]:
+        print(f"  {prediction['token']:<15} {prediction['probability']:.3f}")
+    from .attention import save_attention_figure
+
+    path = save_attention_figure(model, tokenizer, SENTENCE, output_dir / "bert_attention.png",
+                                 layer=model.config.n_layers - 1)
+    print(f"\nAttention map of the last layer saved to {path}")
+
+
+def _untrained_demo(output_dir: Path, device: torch.device) -> None:
+    from ..config import BertConfig, GPTConfig
+    from ..models import BertForMaskedLM, GPTLMHeadModel
+
+    words = SENTENCE.split()
+    # A toy vocabulary made from the sentence itself: each new word gets the next id.
+    vocab = {word: i + 1 for i, word in enumerate(dict.fromkeys(words))}
+    ids = torch.tensor([[vocab[w] for w in words]], device=device)
+    print(f"Sentence: {SENTENCE!r}\nToken ids (toy vocabulary): {ids[0].tolist()}\n")
+
+    bert = BertForMaskedLM(BertConfig.preset("tiny")).to(device).eval()
+    gpt = GPTLMHeadModel(GPTConfig.preset("tiny")).to(device).eval()
+    with torch.no_grad():
+        bert_out, gpt_out = bert(ids), gpt(ids)
+    print(bert.summary())
+    print(f"  output: hidden states {tuple(bert_out.last_hidden_state.shape)} (b t c), "
+          f"masked-LM logits {tuple(bert_out.logits.shape)} (b t v)\n")
+    print(gpt.summary())
+    print(f"  output: next-token logits {tuple(gpt_out.logits.shape)} (b t v)\n")
+
+    path = _save_mask_comparison(words, output_dir / "masks_bidirectional_vs_causal.png")
+    print(f"BERT's bidirectional mask and GPT's causal mask saved to {path}")
+    print("Train the models (or add weights/mini-*-shakespeare) for generation and fill-mask.")
+
+
+def _save_mask_comparison(tokens: list[str], path: Path) -> Path:
+    """Save the two masks side by side, with the plotting module when it is there."""
+    import matplotlib.pyplot as plt
+
+    try:
+        from ..plotting import plot_mask_comparison
+    except ImportError:
+        plot_mask_comparison = _draw_mask_comparison
+    result = plot_mask_comparison(tokens)
+    figure = result[0] if isinstance(result, tuple) else result
+    figure = getattr(figure, "figure", figure)  # an Axes knows its Figure
+    if not hasattr(figure, "savefig"):
+        figure = plt.gcf()
+    figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(figure)
+    return path
+
+
+def _draw_mask_comparison(tokens: list[str]):
+    """Fallback drawing: blue = may attend, white = hidden; rows are queries, columns keys."""
+    import matplotlib.pyplot as plt
+
+    from ..masks import bidirectional_mask, causal_mask
+
+    t = len(tokens)
+    figure, axes = plt.subplots(1, 2, figsize=(10, 5))
+    for ax, (title, mask) in zip(axes, [("BERT: bidirectional", bidirectional_mask(t)),
+                                        ("GPT: causal", causal_mask(t))]):
+        ax.imshow(mask.numpy(), cmap="Blues", vmin=0, vmax=1)
+        ax.set_xticks(range(t), tokens, rotation=90)
+        ax.set_yticks(range(t), tokens)
+        ax.set_xlabel("key (looked at)")
+        ax.set_ylabel("query (looking)")
+        ax.set_title(title)
+    figure.suptitle("Which keys each query may attend to (blue = allowed)")
+    figure.tight_layout()
+    return figure
