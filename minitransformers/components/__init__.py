@@ -1,0 +1,33 @@
+"""Worked examples of pluggable components; importing this package registers them all.
+
+Each file is one idea, small enough to read in one go, and each registers
+itself under a name a config can use:
+
+============================  ===============  =====================
+file                          registry         name
+============================  ===============  =====================
+``sinusoidal.py``             POSITIONALS      ``"sinusoidal"``
+``rotary.py``                 POSITIONALS      ``"rotary"``
+``alibi.py``                  POSITIONALS      ``"alibi"``
+``rmsnorm.py``                NORMS            ``"rmsnorm"``
+``swiglu.py``                 FEEDFORWARDS     ``"swiglu"``
+``grouped_query.py``          ATTENTIONS       ``"grouped_query"``, ``"multi_query"``
+``sliding_window.py``         ATTENTIONS       ``"sliding_window"``
+============================  ===============  =====================
+
+Example: ``GPTConfig.preset("tiny", positional="rotary", norm="rmsnorm", feedforward="swiglu")``.
+"""
+
+from .alibi import ALiBiPositions, alibi_slopes
+from .grouped_query import GroupedQueryAttention, grouped_query
+from .rmsnorm import RMSNorm
+from .rotary import RotaryPositions, rotate_pairs
+from .sinusoidal import SinusoidalPositions, sinusoidal_vectors
+from .sliding_window import SlidingWindowAttention, window_mask
+from .swiglu import SwiGLUFeedForward
+
+__all__ = [
+    "ALiBiPositions", "GroupedQueryAttention", "RMSNorm", "RotaryPositions", "SinusoidalPositions",
+    "SlidingWindowAttention", "SwiGLUFeedForward", "alibi_slopes", "grouped_query", "rotate_pairs",
+    "sinusoidal_vectors", "window_mask",
+]

@@ -1,0 +1,132 @@
+"""Grouped-query attention (GQA) and multi-query attention (MQA): heads share keys and values.
+
+When generating, the KV cache holds every layer's keys and values for every
+earlier token, and for long texts it outgrows the model itself. GQA keeps
+all ``h`` query heads but only ``g`` key/value heads; each group of
+``h / g`` query heads reads the same keys and values. The cache shrinks by
+the factor ``h / g``.
+
+- ``g = h``: ordinary multi-head attention (same weights, same outputs).
+- ``g = 1``: multi-query attention, one key/value head for all.
+
+How to choose ``g`` in a config (configs build attention with a fixed set of
+keyword arguments, so pass the extra one with ``functools.partial``)::
+
+    from functools import partial
+    config = GPTConfig.preset("tiny", n_heads=4, attention=partial(GroupedQueryAttention, n_kv_heads=2))
+
+or by name: ``attention="multi_query"`` (``g = 1``), ``attention="grouped_query"``
+(``g`` from ``n_kv_heads``, default ``h``).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+from einops import einsum, rearrange, repeat
+from torch import nn
+
+from ..attention import MultiHeadAttention, attention_scores, mask_scores, masked_softmax
+from ..kv_cache import KVCache
+from ..registry import ATTENTIONS
+
+
+@ATTENTIONS.register("grouped_query")
+class GroupedQueryAttention(MultiHeadAttention):
+    """Attention with ``n_heads`` query heads sharing ``n_kv_heads`` key/value heads.
+
+    Weights: ``query (c -> h*d)``, ``key`` and ``value (c -> g*d)``,
+    ``output (h*d -> c)``; the names match ``MultiHeadAttention`` with
+    ``fused_qkv=False``, so its weights load here when ``g = h``. Keys and
+    values are always three separate matrices (``fused_qkv`` is ignored)
+    because they are narrower than the queries.
+    """
+
+    def __init__(
+        self,
+        hidden_size: int,
+        n_heads: int,
+        *,
+        n_kv_heads: int | None = None,
+        fused_qkv: bool = False,
+        bias: bool = True,
+        attention_dropout: float = 0.0,
+        output_dropout: float = 0.0,
+        impl: str = "manual",
+    ) -> None:
+        super().__init__(
+            hidden_size, n_heads, fused_qkv=False, bias=bias, attention_dropout=attention_dropout,
+            output_dropout=output_dropout, impl=impl,
+        )
+        n_kv_heads = n_heads if n_kv_heads is None else n_kv_heads
+        if not isinstance(n_kv_heads, int) or n_kv_heads <= 0 or n_heads % n_kv_heads != 0:
+            divisors = [g for g in range(1, n_heads + 1) if n_heads % g == 0]
+            raise ValueError(
+                f"n_kv_heads={n_kv_heads!r} must divide n_heads={n_heads} so that the query heads "
+                f"split into equal groups; choose one of {divisors}"
+            )
+        self.n_kv_heads = n_kv_heads
+        self.group_size = n_heads // n_kv_heads
+        # Replace the parent's full-width key/value projections by narrow ones.
+        self.key = nn.Linear(hidden_size, n_kv_heads * self.head_size, bias=bias)
+        self.value = nn.Linear(hidden_size, n_kv_heads * self.head_size, bias=bias)
+
+    def project_qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(b t c)`` -> queries ``(b h t d)``, keys and values ``(b g t d)``."""
+        q = rearrange(self.query(x), "b t (h d) -> b h t d", h=self.n_heads)
+        k = rearrange(self.key(x), "b t (g d) -> b g t d", g=self.n_kv_heads)
+        v = rearrange(self.value(x), "b t (g d) -> b g t d", g=self.n_kv_heads)
+        return q, k, v
+
+    def share_with_group(self, kv: torch.Tensor) -> torch.Tensor:
+        """``(b g s d) -> (b h s d)``: query head ``i`` reads key/value head ``i // group_size``."""
+        return repeat(kv, "b g s d -> b (g r) s d", r=self.group_size)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
+        position_scheme: nn.Module | None = None,
+        cache: KVCache | None = None,
+        return_weights: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``x (b t c)`` -> ``(output (b t c), weights (b h t s) or None)``, as in ``MultiHeadAttention``."""
+        q, k, v = self.project_qkv(x)
+        if positions is None:
+            positions = torch.arange(x.shape[1], device=x.device).expand(x.shape[0], -1)
+        if position_scheme is not None:
+            q, k = position_scheme.rotate(q, k, positions)
+        key_positions = positions
+        if cache is not None:
+            # The cache stores the g shared heads only: this is where the memory is saved.
+            k, v, key_positions = cache.append(k, v, positions)
+        # From here on it is multi-head attention: hand every query head its group's keys/values.
+        k, v = self.share_with_group(k), self.share_with_group(v)
+        q, k, v = self.hook_q(q), self.hook_k(k), self.hook_v(v)
+        bias = None if position_scheme is None else position_scheme.score_bias(positions, key_positions)
+
+        if self.impl == "sdpa" and not return_weights and not self._inner_hooks_in_use():
+            mixed, weights = self._fused_attention(q, k, v, mask, bias), None
+        else:
+            scores = self.hook_scores(attention_scores(q, k))
+            if bias is not None:
+                scores = scores + bias
+            masked = self.hook_masked_scores(mask_scores(scores, mask))
+            weights = self.hook_weights(masked_softmax(masked, mask))
+            mixed = einsum(self.attention_dropout(weights), v, "b h t s, b h s d -> b h t d")
+        mixed = self.hook_head_outputs(mixed)
+        merged = rearrange(mixed, "b h t d -> b t (h d)")
+        return self.output_dropout(self.output(merged)), weights if return_weights else None
+
+    def extra_repr(self) -> str:
+        return f"n_heads={self.n_heads}, n_kv_heads={self.n_kv_heads}, head_size={self.head_size}"
+
+
+def grouped_query(n_kv_heads: int) -> functools.partial:
+    """A config value for GQA with ``n_kv_heads`` key/value heads: ``attention=grouped_query(2)``."""
+    return functools.partial(GroupedQueryAttention, n_kv_heads=n_kv_heads)
+
+
+ATTENTIONS.register("multi_query", grouped_query(1))
