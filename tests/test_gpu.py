@@ -1,0 +1,80 @@
+"""GPU checks: run where CUDA is available, reported as skipped (with the reason) elsewhere."""
+
+import pytest
+import torch
+
+from minitransformers import BertConfig, BertModel, GPTConfig, GPTLMHeadModel
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine"),
+]
+
+
+def _gpt_pair(**overrides):
+    cpu = GPTLMHeadModel(GPTConfig.preset("tiny", **overrides)).eval()
+    gpu = GPTLMHeadModel(GPTConfig.preset("tiny", **overrides)).eval()
+    gpu.load_state_dict(cpu.state_dict())
+    return cpu, gpu.cuda()
+
+
+@pytest.mark.parametrize("impl", ["manual", "sdpa"])
+def test_float32_gpu_matches_cpu(impl):
+    torch.backends.cuda.matmul.allow_tf32 = False
+    cpu, gpu = _gpt_pair(attn_impl=impl)
+    ids = torch.randint(0, 1000, (2, 16))
+    mask = torch.tensor([[1] * 16, [1] * 10 + [0] * 6])
+    expected = cpu(ids, attention_mask=mask).logits
+    actual = gpu(ids.cuda(), attention_mask=mask.cuda()).logits.cpu()
+    assert torch.allclose(actual[0], expected[0], atol=1e-4)
+    assert torch.allclose(actual[1, :10], expected[1, :10], atol=1e-4)
+    bert_cpu = BertModel(BertConfig.preset("tiny", attn_impl=impl)).eval()
+    bert_gpu = BertModel(BertConfig.preset("tiny", attn_impl=impl)).eval()
+    bert_gpu.load_state_dict(bert_cpu.state_dict())
+    expected = bert_cpu(ids, attention_mask=mask).last_hidden_state
+    actual = bert_gpu.cuda()(ids.cuda(), attention_mask=mask.cuda()).last_hidden_state.cpu()
+    assert torch.allclose(actual[0], expected[0], atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_generation_with_and_without_cache(dtype):
+    _, gpu = _gpt_pair()
+    gpu = gpu.to(dtype)
+    prompt = torch.randint(0, 1000, (2, 5), device="cuda")
+    with_cache = gpu.generate(prompt, max_new_tokens=20)
+    without_cache = gpu.generate(prompt, max_new_tokens=20, use_cache=False)
+    assert with_cache.shape == (2, 25)
+    assert torch.equal(with_cache, without_cache)
+    assert torch.isfinite(gpu(with_cache).logits).all()
+
+
+def test_kv_cache_step_logits_equal_full_recompute():
+    _, gpu = _gpt_pair()
+    from minitransformers import new_cache
+
+    ids = torch.randint(0, 1000, (1, 12), device="cuda")
+    full = gpu(ids).logits
+    cache = new_cache(gpu.config.n_layers)
+    gpu(ids[:, :8], cache=cache)
+    stepped = [gpu(ids[:, i : i + 1], cache=cache).logits[:, -1] for i in range(8, 12)]
+    assert torch.allclose(torch.stack(stepped, dim=1), full[:, 8:], atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+def test_short_training_run_loss_falls(dtype):
+    torch.manual_seed(0)
+    model = GPTLMHeadModel(GPTConfig.preset("tiny", hidden_dropout=0.0, attention_dropout=0.0)).cuda()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
+    data = torch.arange(64, device="cuda").repeat(8, 1) % 50  # a repeating pattern to learn
+    losses = []
+    for _ in range(60):
+        with torch.autocast("cuda", dtype=dtype, enabled=dtype != torch.float32):
+            loss = model(data, labels=data).loss
+        optimizer.zero_grad()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        losses.append(loss.item())
+    assert all(torch.isfinite(torch.tensor(losses)))
+    assert losses[-1] < 0.5 * losses[0]
