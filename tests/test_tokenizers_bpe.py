@@ -21,10 +21,21 @@ from minitransformers.tokenizers import (
 from minitransformers.tokenizers.byte_level import BYTE_TO_CHAR
 
 TRICKY = [
-    "", " ", "   leading and trailing spaces   ", "tabs\tand\nnewlines\n\n\n", "it's we'll they'd I'M",
-    "numbers 1234567 and 3.14159, 1e-9", "emoji 🙂👍🏽🇫🇷 and 👩‍👩‍👧", "中文和日本語のテキスト",
-    "Ünïcödé áccents", "a<|endoftext|>b", "<|endoftext|><|endoftext|>", "    four spaces before",
-    "symbols !!! ??? ... --- ***", "\x00\x01 control \x7f bytes", "ends with space ",
+    "",
+    " ",
+    "   leading and trailing spaces   ",
+    "tabs\tand\nnewlines\n\n\n",
+    "it's we'll they'd I'M",
+    "numbers 1234567 and 3.14159, 1e-9",
+    "emoji 🙂👍🏽🇫🇷 and 👩‍👩‍👧",
+    "中文和日本語のテキスト",
+    "Ünïcödé áccents",
+    "a<|endoftext|>b",
+    "<|endoftext|><|endoftext|>",
+    "    four spaces before",
+    "symbols !!! ??? ... --- ***",
+    "\x00\x01 control \x7f bytes",
+    "ends with space ",
 ]
 
 
@@ -43,8 +54,13 @@ def corpus() -> tuple[list[str], list[str]]:
 def hf_trained(corpus, tmp_path_factory) -> tuple[HFByteLevelBPE, Path]:
     train, _ = corpus
     hf = HFByteLevelBPE()
-    hf.train_from_iterator(train, vocab_size=1500, min_frequency=2,
-                           special_tokens=["<|endoftext|>"], show_progress=False)
+    hf.train_from_iterator(
+        train,
+        vocab_size=1500,
+        min_frequency=2,
+        special_tokens=["<|endoftext|>"],
+        show_progress=False,
+    )
     folder = tmp_path_factory.mktemp("hf_bpe")
     hf.save_model(str(folder))  # vocab.json + merges.txt
     hf._tokenizer.save(str(folder / "hf_tokenizer.json"))
@@ -60,8 +76,9 @@ def ours_trained(corpus) -> ByteLevelBPETokenizer:
 def test_loaded_vocab_gives_identical_ids_on_held_out_text(hf_trained, corpus):
     hf, folder = hf_trained
     _, held_out = corpus
-    ours = ByteLevelBPETokenizer.from_files(folder / "vocab.json", folder / "merges.txt",
-                                            extra_special_tokens=["<|endoftext|>"])
+    ours = ByteLevelBPETokenizer.from_files(
+        folder / "vocab.json", folder / "merges.txt", extra_special_tokens=["<|endoftext|>"]
+    )
     from_json = ByteLevelBPETokenizer.from_tokenizer_json(folder / "hf_tokenizer.json")
     for text in held_out + TRICKY + ["".join(held_out)]:
         reference = hf.encode(text).ids
@@ -73,7 +90,9 @@ def test_loaded_vocab_gives_identical_ids_on_held_out_text(hf_trained, corpus):
 def test_trainer_learns_the_same_merges_as_tokenizers(hf_trained, ours_trained):
     hf, _ = hf_trained
     reference = json.loads(hf._tokenizer.to_str())["model"]
-    hf_merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in reference["merges"]]
+    hf_merges = [
+        tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in reference["merges"]
+    ]
     # Same counts and the same tie-breaking: the very same merges, in the same order.
     assert ours_trained.merges[:200] == hf_merges[:200]
     assert ours_trained.merges == hf_merges
@@ -106,14 +125,19 @@ def test_save_load_round_trip_and_hf_can_read_our_files(ours_trained, corpus, tm
     for text in held_out[:500] + TRICKY:
         assert reloaded.encode(text) == ours_trained.encode(text) == hf.encode(text).ids, text
     hf_files = HFByteLevelBPE(str(tmp_path / "vocab.json"), str(tmp_path / "merges.txt"))
-    assert hf_files.encode("".join(held_out[:200])).ids == ours_trained.encode("".join(held_out[:200]))
+    assert hf_files.encode("".join(held_out[:200])).ids == ours_trained.encode(
+        "".join(held_out[:200])
+    )
 
 
 def test_endoftext_and_padding_sides(ours_trained):
     eos = ours_trained.eos_token_id
     assert ours_trained.encode("a<|endoftext|>b").count(eos) == 1
-    tok = ByteLevelBPETokenizer(ours_trained.vocab, ours_trained.merges,
-                                special_tokens={"eos": "<|endoftext|>", "pad": "<|endoftext|>"})
+    tok = ByteLevelBPETokenizer(
+        ours_trained.vocab,
+        ours_trained.merges,
+        special_tokens={"eos": "<|endoftext|>", "pad": "<|endoftext|>"},
+    )
     texts = ["To be, or not to be", "Ay"]
     right = tok(texts, padding=True, return_tensors="pt")
     tok.padding_side = "left"
@@ -136,6 +160,8 @@ def test_word_cache_is_used_and_consistent(ours_trained):
 def test_encode_and_show_lists_merges_in_rank_order(ours_trained, capsys):
     ids = encode_and_show(ours_trained, " kingdom")
     printed = capsys.readouterr().out
-    ranks = [int(line.split("#")[1].split()[0]) for line in printed.splitlines() if "merge #" in line]
+    ranks = [
+        int(line.split("#")[1].split()[0]) for line in printed.splitlines() if "merge #" in line
+    ]
     assert ranks and ranks == sorted(ranks)
     assert ids == ours_trained.encode(" kingdom")

