@@ -1,0 +1,46 @@
+"""Loading and saving Hugging Face-format checkpoints (``config.json`` + weights).
+
+Read in order: ``config_mapping`` (config names) -> ``bert_names`` and
+``gpt2_names`` (tensor names) -> ``reading`` (safe file reading) ->
+``loading`` / ``saving``. ``hub`` resolves names like ``"gpt2"``;
+``known`` finds checkpoints installed on this machine.
+"""
+
+from .config_mapping import (
+    bert_config_from_hf,
+    bert_config_to_hf,
+    gpt_config_from_hf,
+    gpt_config_to_hf,
+)
+from .known import minilm_path
+from .loading import load_pretrained
+from .reading import read_config, read_state_dict
+from .report import (
+    CheckpointError,
+    CheckpointMismatchError,
+    CheckpointNotFoundError,
+    CorruptCheckpointError,
+    LoadingReport,
+    Mismatch,
+    UnsafeCheckpointError,
+)
+from .saving import save_pretrained
+
+__all__ = [
+    "CheckpointError",
+    "CheckpointMismatchError",
+    "CheckpointNotFoundError",
+    "CorruptCheckpointError",
+    "LoadingReport",
+    "Mismatch",
+    "UnsafeCheckpointError",
+    "bert_config_from_hf",
+    "bert_config_to_hf",
+    "gpt_config_from_hf",
+    "gpt_config_to_hf",
+    "load_pretrained",
+    "minilm_path",
+    "read_config",
+    "read_state_dict",
+    "save_pretrained",
+]

@@ -1,0 +1,48 @@
+"""``save_pretrained``: write one of our models as a Hugging Face-format directory.
+
+The directory holds ``config.json`` (Hugging Face keys, with
+``architectures`` and ``model_type``) and ``model.safetensors`` (Hugging
+Face tensor names and layouts), so ``transformers`` loads it into its own
+classes: ``BertForPreTraining.from_pretrained(path)`` and the like.
+
+Tied tensors (the MLM decoder, GPT's LM head) are written once, as the
+token embeddings, exactly as ``transformers`` does; ``tie_word_embeddings``
+in ``config.json`` tells it to tie them again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from safetensors.torch import save_file
+from torch import nn
+
+from .families import family_of
+from .name_table import to_theirs
+
+
+def save_pretrained(model: nn.Module, path: str | Path) -> None:
+    """Write ``config.json`` and ``model.safetensors`` for ``model`` into directory ``path``."""
+    family = family_of(type(model))
+    table = family.name_table(model)
+    dtype = next(model.parameters()).dtype
+    hf_config = family.config_to_hf(model.config, table.architecture, dtype)
+    state = model.state_dict()
+    # Contiguous CPU copies in the checkpoint's layout (GPT-2's Conv1D matrices are transposed).
+    tensors = {
+        table.hf_key(entry): to_theirs(state[entry.ours].detach(), entry).to("cpu").contiguous()
+        for entry in table.entries
+    }
+    directory = Path(path).expanduser()
+    directory.mkdir(parents=True, exist_ok=True)
+    # Write each file under a temporary name and rename it, so an interrupted save
+    # never leaves a half-written file under the real name.
+    weights_tmp = directory / "model.safetensors.tmp"
+    save_file(tensors, str(weights_tmp), metadata={"format": "pt"})
+    config_tmp = directory / "config.json.tmp"
+    config_tmp.write_text(json.dumps(hf_config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(weights_tmp, directory / "model.safetensors")
+    os.replace(config_tmp, directory / "config.json")
+
