@@ -136,7 +136,7 @@ def plot_mask_comparison(
         axes = fig.subplots(1, 4)
     elif len(axes) != 4:
         raise ValueError(f"plot_mask_comparison draws 4 masks; got {len(axes)} axes")
-    for ax, (name, mask) in zip(axes, masks.items()):
+    for ax, (name, mask) in zip(axes, masks.items(), strict=True):
         plot_mask(mask, tokens, ax=ax, title=name, max_tokens=max_tokens)
     for ax in axes[1:]:
         ax.set_ylabel("")
