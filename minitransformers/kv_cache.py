@@ -28,6 +28,12 @@ class KVCache:
     def __len__(self) -> int:
         return 0 if self.keys is None else self.keys.shape[2]
 
+    def __repr__(self) -> str:
+        if self.keys is None:
+            return "KVCache(empty)"
+        b, h, s, d = self.keys.shape
+        return f"KVCache(b={b}, h={h}, s={s}, d={d}, {self.size_in_bytes() / 1024:.1f} KiB)"
+
     def append(
         self, keys: torch.Tensor, values: torch.Tensor, positions: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

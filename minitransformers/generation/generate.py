@@ -1,45 +1,172 @@
-"""Generate tokens one at a time, reusing earlier keys and values through the KV cache."""
+"""Generate text one token at a time, reusing earlier keys and values through the KV cache.
+
+The loop, for each new token:
+
+1. run the model on what it has not seen yet (the whole prompt the first
+   time; with the cache, only the one token chosen last; without it, the
+   whole sequence again),
+2. take the logits at the last position ``(b, v)``,
+3. choose a token (``sampling.py``) and append it,
+4. stop rows that produced an end token or a stop string (``stopping.py``).
+
+Batches of prompts with different lengths are **left-padded**: padding
+goes first, so every row's newest token sits in the last column. The
+``attention_mask`` hides the padding and each real token's position is
+its count among the real tokens before it (``cumsum - 1``), so a padded
+prompt gets the same positions, and the same tokens, as when alone.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 
 from ..kv_cache import new_cache
+from .sampling import choose_next_token
+from .stopping import StopConditions
+
+
+def positions_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
+    """``(b, t)`` 1/0 mask -> ``(b, t)`` positions: 0, 1, 2, ... over real tokens (padding gets 0)."""
+    return (attention_mask.long().cumsum(dim=-1) - 1).clamp(min=0)
 
 
 @torch.no_grad()
-def generate(
+def generate_stream(
     model,
     input_ids: torch.Tensor,
     max_new_tokens: int = 20,
+    *,
+    attention_mask: torch.Tensor | None = None,
     temperature: float = 0.0,
-    use_cache: bool = True,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    repetition_penalty: float = 1.0,
+    seed: int | None = None,
     generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """Append ``max_new_tokens`` tokens to ``input_ids (b t)``; returns ``(b, t + max_new_tokens)``.
+    eos_token_id: int | Sequence[int] | None = None,
+    pad_token_id: int | None = None,
+    stop_strings: str | Sequence[str] = (),
+    decode: Callable[[list[int]], str] | None = None,
+    use_cache: bool = True,
+) -> Iterator[torch.Tensor]:
+    """Yield the next token of every row, ``(b,)`` ids, one step at a time.
 
-    ``temperature=0`` picks the most likely token (greedy); a positive
-    temperature samples from ``softmax(logits / temperature)``.
+    Arguments are those of ``generate``. Rows that have finished get
+    ``pad_token_id`` while the others go on; the stream ends when every row
+    is finished or after ``max_new_tokens`` steps. For one prompt,
+    ``int(token)`` gives the id.
     """
-    if max_new_tokens < 0:
-        raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
-    max_positions = model.config.max_positions
-    if input_ids.shape[1] + max_new_tokens > max_positions:
-        raise ValueError(
-            f"prompt ({input_ids.shape[1]} tokens) + max_new_tokens ({max_new_tokens}) exceeds "
-            f"max_positions={max_positions}; shorten the prompt or ask for fewer tokens"
-        )
+    _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, generator)
+    if seed is not None:
+        generator = torch.Generator(device=input_ids.device).manual_seed(seed)
+    if eos_token_id is None:
+        eos_token_id = getattr(model.config, "eos_token_id", None)
+    eos_ids = [] if eos_token_id is None else [eos_token_id] if isinstance(eos_token_id, int) else list(eos_token_id)
+    stop = StopConditions(eos_ids, stop_strings, decode)
+    if pad_token_id is None:
+        pad_token_id = getattr(model.config, "pad_token_id", None)
+        pad_token_id = pad_token_id if pad_token_id is not None else (eos_ids[0] if eos_ids else 0)
+
+    b = input_ids.shape[0]
+    if attention_mask is None:
+        attention_mask = torch.ones_like(input_ids)
+    attention_mask = attention_mask.long()
+    positions = positions_from_mask(attention_mask)  # (b, t), grows by one column per step
+    tokens = input_ids  # (b, t), grows by one column per step
     cache = new_cache(model.config.n_layers) if use_cache else None
-    tokens, step_input = input_ids, input_ids
-    for _ in range(max_new_tokens):
-        logits = model(step_input, cache=cache).logits[:, -1]  # (b v)
-        if temperature == 0:
-            next_token = logits.argmax(dim=-1, keepdim=True)
-        else:
-            probs = torch.softmax(logits / temperature, dim=-1)
-            next_token = torch.multinomial(probs, 1, generator=generator)
-        tokens = torch.cat([tokens, next_token], dim=1)
-        step_input = next_token if use_cache else tokens
-    return tokens
+    finished = torch.zeros(b, dtype=torch.bool, device=input_ids.device)
+
+    was_training = model.training
+    model.eval()  # dropout off: generation should not be random unless we sample
+    try:
+        step_ids, step_positions = tokens, positions
+        for _ in range(max_new_tokens):
+            logits = model(
+                step_ids, attention_mask=attention_mask, position_ids=step_positions, cache=cache
+            ).logits[:, -1]  # (b, v): scores for the token after the last one
+            next_token = choose_next_token(
+                logits, temperature=temperature, top_k=top_k, top_p=top_p,
+                repetition_penalty=repetition_penalty, previous_ids=tokens,
+                previous_mask=attention_mask, generator=generator,
+            )[:, 0]  # (b,)
+            next_token = torch.where(finished, torch.full_like(next_token, pad_token_id), next_token)
+            yield next_token
+
+            next_position = positions[:, -1] + 1
+            tokens = torch.cat([tokens, next_token[:, None]], dim=1)
+            positions = torch.cat([positions, next_position[:, None]], dim=1)
+            attention_mask = torch.cat([attention_mask, torch.ones_like(attention_mask[:, :1])], dim=1)
+            if stop:
+                finished |= stop.finished(next_token, tokens[:, input_ids.shape[1]:])
+                if bool(finished.all()):
+                    return
+            if use_cache:
+                # Earlier keys and values are in the cache: feed only the new token.
+                step_ids, step_positions = next_token[:, None], next_position[:, None]
+            else:
+                # No cache: recompute attention over the whole sequence every step.
+                step_ids, step_positions = tokens, positions
+    finally:
+        model.train(was_training)
+
+
+def generate(model, input_ids: torch.Tensor, max_new_tokens: int = 20, **kwargs) -> torch.Tensor:
+    """Continue ``input_ids (b, t)``; returns ``(b, t + n)`` with ``n <= max_new_tokens`` new tokens.
+
+    Defaults give greedy decoding (``temperature=0``) with the KV cache.
+
+    Args:
+        attention_mask: ``(b, t)`` 1/0, for left-padded batches of prompts.
+        temperature: 0 for greedy; above 0 samples from ``softmax(logits / temperature)``.
+        top_k: sample only among the ``k`` most likely tokens.
+        top_p: sample only among the most likely tokens holding ``top_p`` of the probability.
+        repetition_penalty: above 1 makes tokens already in the sequence less likely.
+        seed / generator: make sampling repeatable (give one or the other).
+        eos_token_id: id(s) that end a row (default: ``model.config.eos_token_id``; ``[]`` for none).
+        pad_token_id: what finished rows get while others go on.
+        stop_strings: texts that end a row; need ``decode`` (e.g. ``tokenizer.decode``).
+        use_cache: keep keys and values between steps (same tokens, much less work).
+
+    It stops early when every row has finished.
+    """
+    new_tokens = list(generate_stream(model, input_ids, max_new_tokens, **kwargs))
+    if not new_tokens:
+        return input_ids
+    return torch.cat([input_ids, torch.stack(new_tokens, dim=1)], dim=1)
+
+
+def _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, generator) -> None:
+    """Catch mistakes before the first forward pass, with messages that say what to change."""
+    if not isinstance(input_ids, torch.Tensor) or input_ids.dim() != 2:
+        shape = tuple(input_ids.shape) if isinstance(input_ids, torch.Tensor) else type(input_ids).__name__
+        raise ValueError(f"input_ids must be a (batch, seq_len) tensor, got {shape}; "
+                         f"for one prompt use ids.unsqueeze(0)")
+    if not isinstance(max_new_tokens, int) or max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
+    if attention_mask is not None and attention_mask.shape != input_ids.shape:
+        raise ValueError(f"attention_mask has shape {tuple(attention_mask.shape)}, expected "
+                         f"{tuple(input_ids.shape)} like input_ids")
+    if attention_mask is not None and bool((attention_mask[:, -1] == 0).any()):
+        raise ValueError("the last column of attention_mask has padding: batched generation needs "
+                         "LEFT padding (tokenizer.padding_side = 'left') so every prompt ends in the "
+                         "last column")
+    if seed is not None and generator is not None:
+        raise ValueError("give either seed= or generator=, not both")
+    limit = _position_limit(model)
+    if limit is not None and input_ids.shape[1] + max_new_tokens > limit:
+        raise ValueError(
+            f"prompt ({input_ids.shape[1]} tokens) + max_new_tokens ({max_new_tokens}) = "
+            f"{input_ids.shape[1] + max_new_tokens} exceeds the position table (max_positions={limit}); "
+            f"shorten the prompt to at most {max(limit - max_new_tokens, 0)} tokens or ask for "
+            f"at most {max(limit - input_ids.shape[1], 0)} new tokens"
+        )
+
+
+def _position_limit(model) -> int | None:
+    """Longest sequence the model can place: its position table's size (None: no limit)."""
+    positional = getattr(getattr(model, "gpt", model), "positional", None)
+    if positional is not None:
+        return positional.max_positions
+    return model.config.max_positions
