@@ -1,0 +1,299 @@
+"""The training loop: one readable loop for BERT, GPT or any model with a ``.loss``.
+
+One optimizer step, in order:
+
+1. take the next *global* batch of example indices (a fixed shuffle per epoch),
+2. keep this process's share of it (``distributed.shard``),
+3. split the share into ``gradient_accumulation_steps`` micro-batches; for
+   each, run ``model(**batch).loss`` and ``backward`` (gradients add up),
+4. clip the global gradient norm, step AdamW, step the learning-rate schedule,
+5. log, evaluate and checkpoint when it is time.
+
+**Why the run can resume exactly.** The examples of step ``s`` depend only on
+``(seed, s)``: epoch ``e = s // batches_per_epoch`` is shuffled with a
+generator seeded by ``(seed, e)``, and step ``s`` takes its slice of that
+order. So the data position is just the step counter, and a checkpoint with
+weights, optimizer, scheduler, step and RNG states (for dropout) is enough
+to continue as if the run had never stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import random
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+
+from minitransformers.training import checkpoint as ckpt
+from minitransformers.training.config import TrainConfig
+from minitransformers.training.distributed import (
+    DistributedContext,
+    all_gather_objects,
+    all_reduce_mean,
+    barrier,
+    setup_distributed,
+    shard,
+)
+from minitransformers.training.optim import make_optimizer, make_scheduler
+
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch, numpy and Python's ``random`` (call it before building the model)."""
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
+def _seeded_generator(*parts: int) -> torch.Generator:
+    """A generator whose seed is a hash of ``parts``: nearby seeds give unrelated streams."""
+    digest = hashlib.sha256(repr(parts).encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+
+
+class Trainer:
+    """Trains ``model`` on ``train_dataset`` as ``config`` says; see the module docstring.
+
+    ``model(**batch)`` must return an object with a scalar ``.loss``; dataset
+    items are dicts of tensors, stacked by ``collate_fn``. Under ``torchrun``
+    the model is wrapped in ``DistributedDataParallel`` automatically.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        train_dataset: torch.utils.data.Dataset,
+        config: TrainConfig,
+        *,
+        eval_dataset: torch.utils.data.Dataset | None = None,
+        collate_fn: Callable[[list[Any]], dict[str, torch.Tensor]] | None = None,
+        context: DistributedContext | None = None,
+    ) -> None:
+        self.config = config
+        self.context = context or setup_distributed(config.device)
+        per_step = self.context.world_size * config.gradient_accumulation_steps
+        if config.batch_size % per_step:
+            raise ValueError(
+                f"batch_size={config.batch_size} must be divisible by world_size x "
+                f"gradient_accumulation_steps = {per_step}"
+            )
+        self.batches_per_epoch = len(train_dataset) // config.batch_size
+        if self.batches_per_epoch == 0:
+            raise ValueError(
+                f"the training set has {len(train_dataset)} examples, fewer than one batch "
+                f"(batch_size={config.batch_size}); lower batch_size or add data"
+            )
+        self.train_dataset, self.eval_dataset = train_dataset, eval_dataset
+        self.collate_fn = collate_fn or torch.utils.data.default_collate
+        self.model = model.to(self.context.device)
+        self.wrapped_model: nn.Module = self.model
+        if self.context.is_distributed:
+            device_ids = [self.context.device] if self.context.device.type == "cuda" else None
+            self.wrapped_model = DistributedDataParallel(self.model, device_ids=device_ids)
+        self.optimizer = make_optimizer(
+            self.model,
+            learning_rate=config.learning_rate,
+            weight_decay=config.weight_decay,
+            betas=(config.beta1, config.beta2),
+        )
+        self.scheduler = make_scheduler(
+            self.optimizer,
+            warmup_steps=config.warmup_steps,
+            max_steps=config.max_steps,
+            min_lr_ratio=config.min_learning_rate / config.learning_rate,
+        )
+        self.step = 0
+        self.history: list[dict[str, float]] = []
+        # Each process gets its own dropout stream; all are fixed by the seed.
+        seed_everything(config.seed + self.context.rank)
+        self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
+
+    # ----- data ---------------------------------------------------------------------------
+
+    def _global_batch(self, step: int) -> list[int]:
+        """Indices of the examples behind optimizer step ``step`` (same on every process)."""
+        epoch, position = divmod(step, self.batches_per_epoch)
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._order = torch.randperm(
+                len(self.train_dataset), generator=_seeded_generator(self.config.seed, epoch)
+            )
+            if hasattr(self.train_dataset, "set_epoch"):
+                self.train_dataset.set_epoch(epoch)  # e.g. fresh MLM masks each epoch
+        size = self.config.batch_size
+        return self._order[position * size : (position + 1) * size].tolist()
+
+    def _collate(self, indices: list[int], dataset: torch.utils.data.Dataset) -> dict:
+        batch = self.collate_fn([dataset[index] for index in indices])
+        return {key: value.to(self.context.device) for key, value in batch.items()}
+
+    def _loss(self, model: nn.Module, batch: dict) -> torch.Tensor:
+        dtype = self.config.autocast_dtype
+        autocast = torch.autocast(
+            self.context.device.type, dtype=getattr(torch, dtype or "bfloat16"), enabled=bool(dtype)
+        )
+        with autocast:
+            output = model(**batch)
+        loss = output["loss"] if isinstance(output, dict) else getattr(output, "loss", None)
+        if loss is None:
+            raise ValueError(
+                f"the model returned no loss for a batch with keys {sorted(batch)}; "
+                "the batch must contain labels (datasets in minitransformers.data add them)"
+            )
+        return loss.float()
+
+    # ----- training -----------------------------------------------------------------------
+
+    def train(
+        self, until_step: int | None = None, *, resume_from: str | Path | None = None
+    ) -> list[dict[str, float]]:
+        """Train up to step ``until_step`` (default ``config.max_steps``); returns the history.
+
+        Call again with a larger ``until_step`` to continue, e.g. in a notebook.
+        ``resume_from`` loads a checkpoint first. History rows hold ``step``,
+        ``loss``, ``lr``, ``tokens_per_s``, and ``eval_loss`` after evaluations.
+        """
+        if resume_from is not None:
+            self.load_checkpoint(resume_from)
+        config, context = self.config, self.context
+        until = min(until_step or config.max_steps, config.max_steps)
+        n_micro = config.gradient_accumulation_steps
+        progress = tqdm(
+            total=until, initial=self.step, disable=not (config.progress and context.is_main)
+        )
+        self.wrapped_model.train()
+        while self.step < until:
+            started = time.perf_counter()
+            local = shard(self._global_batch(self.step), context.rank, context.world_size)
+            micro_size = len(local) // n_micro
+            self.optimizer.zero_grad(set_to_none=True)
+            step_loss, tokens = torch.zeros((), device=context.device), 0
+            for micro in range(n_micro):
+                batch = self._collate(
+                    local[micro * micro_size : (micro + 1) * micro_size], self.train_dataset
+                )
+                is_last = micro == n_micro - 1
+                # DDP all-reduces gradients in backward; only the last micro-batch needs it.
+                no_sync = context.is_distributed and not is_last
+                with self.wrapped_model.no_sync() if no_sync else contextlib.nullcontext():
+                    loss = self._loss(self.wrapped_model, batch)
+                    (loss / n_micro).backward()  # the mean over micro-batches, not the sum
+                step_loss += loss.detach() / n_micro
+                mask = batch.get("attention_mask")
+                tokens += int(mask.sum()) if mask is not None else batch["input_ids"].numel()
+            if config.grad_clip is not None:
+                nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
+            lr = self.optimizer.param_groups[0]["lr"]
+            self.optimizer.step()
+            self.scheduler.step()
+            self.step += 1
+
+            mean_loss = all_reduce_mean(step_loss, context).item()
+            tokens_per_s = tokens * context.world_size / (time.perf_counter() - started)
+            row = {"step": self.step, "loss": mean_loss, "lr": lr, "tokens_per_s": tokens_per_s}
+            evaluate_now = (
+                self.eval_dataset is not None
+                and config.eval_every > 0
+                and (self.step % config.eval_every == 0 or self.step == config.max_steps)
+            )
+            if evaluate_now:
+                row["eval_loss"] = self.evaluate()
+            if evaluate_now or self.step % config.log_every == 0 or self.step == until:
+                self.history.append(row)
+            progress.update(1)
+            progress.set_postfix(loss=f"{mean_loss:.3f}", tok_s=f"{tokens_per_s:,.0f}")
+            if config.output_dir is not None and (
+                (config.checkpoint_every and self.step % config.checkpoint_every == 0)
+                or self.step == until
+            ):
+                self.save_checkpoint()
+        progress.close()
+        return self.history
+
+    @torch.no_grad()
+    def evaluate(self, dataset: torch.utils.data.Dataset | None = None) -> float:
+        """Mean loss per example over (the first ``eval_batches`` batches of) ``dataset``."""
+        dataset = dataset if dataset is not None else self.eval_dataset
+        if dataset is None:
+            raise ValueError("no dataset to evaluate: pass one or give the Trainer eval_dataset")
+        config, context = self.config, self.context
+        size = config.batch_size // config.gradient_accumulation_steps
+        n = len(dataset)
+        if config.eval_batches is not None:
+            n = min(n, config.eval_batches * size)
+        self.model.eval()
+        # The sum of (loss x examples) and the example count, over all processes.
+        totals = torch.zeros(2, device=context.device, dtype=torch.float64)
+        for start in range(0, n, size):
+            batch_indices = list(range(start, min(start + size, n)))
+            mine = batch_indices[context.rank :: context.world_size]  # eval needs no even split
+            if mine:
+                loss = self._loss(self.model, self._collate(mine, dataset))
+                totals += torch.tensor(
+                    [loss.item() * len(mine), len(mine)], device=context.device, dtype=torch.float64
+                )
+        totals = all_reduce_mean(totals, context)  # the ratio is what we need; mean is fine
+        self.model.train()
+        return (totals[0] / totals[1]).item()
+
+    # ----- checkpoints --------------------------------------------------------------------
+
+    @property
+    def checkpoint_path(self) -> Path:
+        if self.config.output_dir is None:
+            raise ValueError("set config.output_dir to write or find checkpoints")
+        return Path(self.config.output_dir) / CHECKPOINT_NAME
+
+    def save_checkpoint(self, path: str | Path | None = None) -> None:
+        """Write the full training state (every process must call this; rank 0 writes)."""
+        rng_states = all_gather_objects(ckpt.rng_state(), self.context)
+        if self.context.is_main:
+            ckpt.save_checkpoint(
+                path or self.checkpoint_path,
+                model=self.model,
+                optimizer=self.optimizer,
+                scheduler=self.scheduler,
+                step=self.step,
+                config=self.config.to_dict(),
+                rng_states=rng_states,
+                history=self.history,
+                data_position=dict(
+                    zip(("epoch", "batch"), divmod(self.step, self.batches_per_epoch))
+                ),
+            )
+        barrier(self.context)  # nobody runs ahead (or reads) before the file is complete
+
+    def load_checkpoint(self, path: str | Path | None = None) -> None:
+        """Restore the state saved by :meth:`save_checkpoint`; training continues from its step."""
+        state = ckpt.load_checkpoint(path or self.checkpoint_path)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.step, self.history = state["step"], list(state["history"])
+        changed = sorted(
+            key
+            for key, value in state["config"].items()
+            if key not in ("output_dir", "progress", "eval_every", "log_every", "checkpoint_every")
+            and self.config.to_dict().get(key) != value
+        )
+        if changed:
+            warnings.warn(
+                f"resuming with a different config for {changed}; "
+                "the run will not match an uninterrupted one",
+                stacklevel=2,
+            )
+        if len(state["rng_states"]) == self.context.world_size:
+            ckpt.set_rng_state(state["rng_states"][self.context.rank])
+        else:  # a different number of processes: reseed deterministically instead
+            seed_everything(self.config.seed + self.context.rank + 7919 * self.step)
