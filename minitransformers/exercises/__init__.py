@@ -1,0 +1,82 @@
+"""Exercise mode: write a piece of the transformer yourself and have it checked against the library.
+
+::
+
+    from minitransformers import exercises
+
+    exercises.list_exercises()                 # ['attention_scores', 'masking', ...]
+    print(exercises.describe("attention_scores"))
+
+    def attention_scores(q, k):
+        return q @ k.transpose(-2, -1)         # forgot something?
+
+    exercises.check("attention_scores", attention_scores)
+    # ✗ attention_scores: trial 1 of 4 (inputs: q (2, 3, 4, 8), k (2, 3, 4, 8))
+    #   Your scores are not divided by sqrt(d) ...
+
+The function is called on random inputs of several sizes and its result is
+compared with the library's own code (the reference solution *is* the
+library). ``check`` returns a ``CheckResult``: true when every trial
+passed; its message says which shape or which values differ and gives a
+hint, naming the mistake when it is a typical one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from .catalog import EXERCISES, Exercise
+from .feedback import CheckResult, compare, describe_inputs, matches
+
+__all__ = ["CheckResult", "check", "describe", "list_exercises"]
+
+
+def list_exercises() -> list[str]:
+    """The exercise names, in course order."""
+    return list(EXERCISES)
+
+
+def _get(name: str) -> Exercise:
+    if name not in EXERCISES:
+        raise ValueError(f"unknown exercise {name!r}; choose one of {list_exercises()}")
+    return EXERCISES[name]
+
+
+def describe(name: str) -> str:
+    """The statement of an exercise: what to write, its arguments and their shapes."""
+    return _get(name).statement
+
+
+def _cloned(inputs: dict[str, Any]) -> list[Any]:
+    # Fresh copies for each caller, so an in-place edit by one cannot change what the other sees.
+    return [value.clone() if isinstance(value, torch.Tensor) else value for value in inputs.values()]
+
+
+def check(name: str, student_function: Callable[..., Any], seed: int = 0) -> CheckResult:
+    """Run ``student_function`` on random inputs and compare it with the library's answer."""
+    exercise = _get(name)
+    if not callable(student_function):
+        raise TypeError(f"check needs your function itself, got {type(student_function).__name__}")
+    generator = torch.Generator().manual_seed(seed)
+    for trial in range(exercise.n_trials):
+        inputs = exercise.make_inputs(generator, trial)
+        header = f"✗ {name}: trial {trial + 1} of {exercise.n_trials} (inputs: {describe_inputs(inputs)})"
+        with torch.no_grad():
+            expected = exercise.reference(*_cloned(inputs))
+            try:
+                got = student_function(*_cloned(inputs))
+            # Any error is the student code's, not the checker's: report it as feedback.
+            except Exception as error:  # noqa: BLE001
+                return CheckResult(name, False, f"{header}\nYour function raised {type(error).__name__}: {error}\n"
+                                   f"Hint: {exercise.hint}")
+            problem = compare(expected, got, exercise.output_names)
+            if problem is None:
+                continue
+            for mistake in exercise.mistakes:
+                if matches(mistake.produce(*_cloned(inputs)), got, exercise.output_names):
+                    return CheckResult(name, False, f"{header}\n{mistake.message}", mistake=mistake.name)
+        return CheckResult(name, False, f"{header}\n{problem}\nHint: {exercise.hint}")
+    return CheckResult(name, True, f"✓ {name}: all {exercise.n_trials} trials match the library.")
