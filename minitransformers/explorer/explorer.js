@@ -94,6 +94,7 @@ function startExplorer(root) {
   const svg = headBox.firstChild;
   make("div", { class: "mtx-note" }, headBox,
     "Lines join queries (left) to keys (right) in the same window. Hover a token.");
+  make("div", { class: "mtx-grid-title" }, body, "Every layer and head (click one to select it)");
   const grid = make("div", { class: "mtx-grid" }, body);
 
   // ---- drawing
