@@ -1,11 +1,20 @@
 """Pictures of what happens inside a transformer: masks, attention, analysis, embeddings.
 
 Every function returns a ``matplotlib.figure.Figure`` (shown once when it is
-a Jupyter cell's value; save it with ``fig.savefig("x.png")``, PNG or PDF)
-and draws on ``ax``/``axes``/``fig`` when given. Long sequences are cut and
-crowded tick labels left out, always with a note written in the figure.
+a Jupyter cell's value, or with ``display(fig)``; save it with
+``fig.savefig("x.png")``, PNG or PDF) and draws on ``ax``/``axes``/``fig``
+when given. Long sequences are cut and crowded tick labels left out, always
+with a note written in the figure (``notes_in(fig)`` lists them).
 """
 
+from ._layout import notes_in
+from .analysis import plot_head_entropy, plot_rollout
+from .attention import plot_attention, plot_attention_grid
+from .head_view import plot_head_view
 from .masks import plot_mask, plot_mask_comparison
+from .scatter import plot_embedding_scatter
 
-__all__ = ["plot_mask", "plot_mask_comparison"]
+__all__ = [
+    "notes_in", "plot_attention", "plot_attention_grid", "plot_embedding_scatter",
+    "plot_head_entropy", "plot_head_view", "plot_mask", "plot_mask_comparison", "plot_rollout",
+]

@@ -1,0 +1,99 @@
+"""2-D scatter plots of embeddings, coloured by label or cluster, with chosen points annotated.
+
+The points come from a projection done elsewhere (PCA, t-SNE, UMAP...) of
+sentence or token vectors, e.g. to compare how mini-BERT and mini-GPT
+arrange the same sentences. ``annotate`` writes a text next to a few points,
+typically the outliers worth a closer look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ._layout import figure_and_ax
+
+MAX_LEGEND_ENTRIES = 20  # more categories than this get a colour bar instead of a legend
+
+
+def plot_embedding_scatter(
+    points_2d: torch.Tensor | np.ndarray,
+    labels: Sequence | np.ndarray | None = None,
+    ax: Axes | None = None,
+    *,
+    annotate: Sequence[int] | None = None,
+    texts: Sequence[str] | None = None,
+    title: str | None = None,
+    point_size: float = 18.0,
+) -> Figure:
+    """Draw ``points_2d (n, 2)``, coloured by ``labels`` (one per point: names or cluster ids).
+
+    ``annotate``: indices of points to label, with ``texts[i]`` when given
+    (the sentence, the word) or the index otherwise. Up to 20 distinct
+    labels get a legend; more, numeric ones get a colour bar.
+    """
+    points = points_2d
+    if isinstance(points, torch.Tensor):
+        points = points.detach().cpu().float().numpy()
+    points = np.asarray(points, dtype=float)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points_2d must have shape (n, 2), got {tuple(points.shape)}; "
+                         f"project your vectors to 2-D first (e.g. sklearn PCA(n_components=2))")
+    n = len(points)
+    if labels is not None:
+        labels = np.asarray(labels.detach().cpu() if isinstance(labels, torch.Tensor) else labels)
+        if len(labels) != n:
+            raise ValueError(f"got {len(labels)} labels for {n} points; give one label per point")
+    if texts is not None and len(texts) != n:
+        raise ValueError(f"got {len(texts)} texts for {n} points; give one text per point")
+
+    fig, ax = figure_and_ax(ax, (7, 6))
+    if labels is None:
+        ax.scatter(points[:, 0], points[:, 1], s=point_size, color="#2b6cb0", alpha=0.8)
+    else:
+        _scatter_by_label(fig, ax, points, labels, point_size)
+    for index in annotate or []:
+        if not -n <= index < n:
+            raise IndexError(f"annotate index {index} is outside the {n} points")
+        text = str(texts[index]) if texts is not None else str(index)
+        text = text if len(text) <= 40 else text[:37] + "..."
+        ax.annotate(text, points[index], xytext=(4, 4), textcoords="offset points", fontsize=8,
+                    arrowprops=dict(arrowstyle="-", color="gray", linewidth=0.5))
+        ax.scatter(*points[index], s=point_size * 2.5, facecolors="none", edgecolors="black",
+                   linewidths=0.8)
+    ax.set_xlabel("dimension 1")
+    ax.set_ylabel("dimension 2")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _scatter_by_label(fig: Figure, ax: Axes, points: np.ndarray, labels: np.ndarray,
+                      point_size: float) -> None:
+    """One colour per category with a legend; a colour map for many numeric values."""
+    categories = list(dict.fromkeys(labels.tolist()))  # first-seen order, stable legend
+    if len(categories) <= MAX_LEGEND_ENTRIES:
+        palette = _palette(len(categories))
+        for colour, category in zip(palette, categories, strict=True):
+            chosen = labels == category
+            ax.scatter(points[chosen, 0], points[chosen, 1], s=point_size, color=colour, alpha=0.8,
+                       label=str(category))
+        ax.legend(fontsize=8, markerscale=1.2, frameon=False, loc="best")
+        return
+    if not np.issubdtype(labels.dtype, np.number):
+        raise ValueError(f"{len(categories)} distinct text labels are too many to tell apart by "
+                         f"colour (at most {MAX_LEGEND_ENTRIES}); group them, or pass numeric ids")
+    image = ax.scatter(points[:, 0], points[:, 1], c=labels, s=point_size, cmap="viridis",
+                       alpha=0.8)
+    fig.colorbar(image, ax=ax, label="label")
+
+
+def _palette(n: int) -> list:
+    """``n`` distinguishable colours: tab10 up to 10, tab20 beyond."""
+    cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i) for i in range(n)]
