@@ -13,21 +13,24 @@ import torch
 import transformers
 
 from minitransformers import (
-    BertForMaskedLM, BertForPreTraining, BertForSequenceClassification, BertModel,
+    BertForMaskedLM,
+    BertForPreTraining,
+    BertForSequenceClassification,
+    BertModel,
 )
 from minitransformers.pretrained import CheckpointMismatchError
 
 ATOL = 1e-5
 
 CONFIGS = {
-    "gelu-2x4": dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                     intermediate_size=37, max_position_embeddings=40, type_vocab_size=2),
-    "gelu_new-3x3": dict(vocab_size=120, hidden_size=48, num_hidden_layers=3, num_attention_heads=3,
-                         intermediate_size=64, max_position_embeddings=16, type_vocab_size=3,
-                         hidden_act="gelu_new", layer_norm_eps=1e-7, pad_token_id=1),
-    "relu-1x2": dict(vocab_size=64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                     intermediate_size=24, max_position_embeddings=12, type_vocab_size=1,
-                     hidden_act="relu"),
+    "gelu-2x4": {"vocab_size": 99, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+                     "intermediate_size": 37, "max_position_embeddings": 40, "type_vocab_size": 2},
+    "gelu_new-3x3": {"vocab_size": 120, "hidden_size": 48, "num_hidden_layers": 3, "num_attention_heads": 3,
+                         "intermediate_size": 64, "max_position_embeddings": 16, "type_vocab_size": 3,
+                         "hidden_act": "gelu_new", "layer_norm_eps": 1e-7, "pad_token_id": 1},
+    "relu-1x2": {"vocab_size": 64, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
+                     "intermediate_size": 24, "max_position_embeddings": 12, "type_vocab_size": 1,
+                     "hidden_act": "relu"},
 }
 
 

@@ -18,11 +18,11 @@ from minitransformers.pretrained import CheckpointMismatchError
 ATOL = 1e-5
 
 CONFIGS = {
-    "gelu_new-2x4": dict(vocab_size=101, n_embd=32, n_layer=2, n_head=4, n_positions=48),
-    "relu-3x6": dict(vocab_size=77, n_embd=48, n_layer=3, n_head=6, n_positions=40, n_inner=100,
-                     activation_function="relu", layer_norm_epsilon=1e-6),
-    "gelu-1x2": dict(vocab_size=64, n_embd=16, n_layer=1, n_head=2, n_positions=32,
-                     activation_function="gelu"),
+    "gelu_new-2x4": {"vocab_size": 101, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 48},
+    "relu-3x6": {"vocab_size": 77, "n_embd": 48, "n_layer": 3, "n_head": 6, "n_positions": 40, "n_inner": 100,
+                     "activation_function": "relu", "layer_norm_epsilon": 1e-6},
+    "gelu-1x2": {"vocab_size": 64, "n_embd": 16, "n_layer": 1, "n_head": 2, "n_positions": 32,
+                     "activation_function": "gelu"},
 }
 
 
@@ -94,7 +94,7 @@ def test_greedy_generation_matches_transformers(tmp_path, name):
 def test_bare_gpt2_checkpoint_into_both_classes(tmp_path):
     reference = hf_model(transformers.GPT2Model, "gelu_new-2x4", seed=4)
     reference.save_pretrained(tmp_path)
-    ids, mask, positions = padded_batch(101, left=False, seed=5)
+    ids, mask, _positions = padded_batch(101, left=False, seed=5)
     with torch.no_grad():
         ref = reference(ids, attention_mask=mask).last_hidden_state
         body = GPTModel.from_pretrained(tmp_path)

@@ -12,7 +12,10 @@ from safetensors.torch import load_file, save_file
 
 from minitransformers import BertConfig, BertModel, GPTConfig, GPTLMHeadModel, GPTModel
 from minitransformers.pretrained import (
-    CheckpointError, CheckpointMismatchError, CheckpointNotFoundError, CorruptCheckpointError,
+    CheckpointError,
+    CheckpointMismatchError,
+    CheckpointNotFoundError,
+    CorruptCheckpointError,
     UnsafeCheckpointError,
 )
 from minitransformers.pretrained.bert_names import bert_name_table
