@@ -84,11 +84,13 @@ function startExplorer(root) {
   const main = make("div", { class: "mtx-main" }, body);
   const heatBox = make("div", { class: "mtx-heatmap" }, main);
   const readout = make("div", { class: "mtx-readout" }, heatBox, "hover the heatmap or a token");
-  const heatRow = make("div", { style: "display:flex;gap:4px" }, heatBox);
-  const rowLabels = make("div", { class: "mtx-row-labels" }, heatRow);
-  const heatCanvas = make("canvas", {}, heatRow);
-  make("div", { class: "mtx-note" }, heatBox,
-    "Rows: the query tokens in the window. Columns: every key token. Darker = more attention.");
+  // A 2 x 2 grid keeps the labels aligned with the canvas: [ . | key labels ] [ query labels | canvas ]
+  const heatGrid = make("div", { class: "mtx-heat-grid" }, heatBox);
+  make("div", {}, heatGrid);
+  const columnLabels = make("div", { class: "mtx-column-labels" }, heatGrid);
+  const rowLabels = make("div", { class: "mtx-row-labels" }, heatGrid);
+  const heatCanvas = make("canvas", {}, heatGrid);
+  const heatNote = make("div", { class: "mtx-note" }, heatBox);
   const headBox = make("div", { class: "mtx-head-view" }, main);
   headBox.innerHTML = "<svg></svg>";  // parsed as SVG, so children can use its namespace
   const svg = headBox.firstChild;
@@ -122,11 +124,19 @@ function startExplorer(root) {
     paint(heatCanvas, state.layer, state.head);
     heatCanvas.style.width = T * cellWidth + "px";
     heatCanvas.style.height = heatCanvas.height * cellHeight + "px";
+    heatNote.textContent = "Rows: the query tokens in the window. Columns: every key token. " +
+      (state.showMask ? "Blue: may attend; grey: hidden by the mask." : "Darker = more attention.");
+    const segmentClass = (i) => (segmented ? (data.segments[i] ? "mtx-seg-b-bg" : "mtx-seg-a-bg") : "");
     rowLabels.textContent = "";
     for (let q = state.start; q < windowEnd(); q++) {
-      const style = `height:${cellHeight}px;font-size:${cellHeight - 2}px;line-height:${cellHeight}px;text-align:right`;
-      const label = make("div", { style, title: data.tokens[q] }, rowLabels, shortToken(q));
-      if (segmented) label.className = data.segments[q] ? "mtx-seg-b-bg" : "mtx-seg-a-bg";
+      const style = `height:${cellHeight}px;line-height:${cellHeight}px`;
+      make("div", { style, title: data.tokens[q], class: segmentClass(q) }, rowLabels, shortToken(q));
+    }
+    columnLabels.textContent = "";
+    if (cellWidth < 12) return;  // too narrow to read: hover the heatmap instead
+    for (let k = 0; k < T; k++) {
+      make("div", { style: `width:${cellWidth}px`, title: data.tokens[k], class: segmentClass(k) },
+        columnLabels, shortToken(k));
     }
   }
 
