@@ -6,23 +6,23 @@ attribute as a prefix (``gpt.blocks.0.attention.hook_weights`` in a
 ``GPTLMHeadModel``). We use the *short* name, relative to the body, so the
 same name works for ``GPTModel`` and ``GPTLMHeadModel``:
 
-==========================================  ===================  ==========================
-short name                                  shape                what it is
-==========================================  ===================  ==========================
-``hook_embeddings``                         ``(b t c)``          input to block 0
-``blocks.L.hook_resid_pre``                 ``(b t c)``          residual stream entering L
-``blocks.L.attention.hook_q``               ``(b h t d)``        queries, split into heads
-``blocks.L.attention.hook_k`` / ``hook_v``  ``(b h s d)``        keys / values
-``blocks.L.attention.hook_scores``          ``(b h t s)``        ``q.k / sqrt(d)``
-``blocks.L.attention.hook_masked_scores``   ``(b h t s)``        scores after the mask
-``blocks.L.attention.hook_weights``         ``(b h t s)``        softmax: rows sum to 1
-``blocks.L.attention.hook_head_outputs``    ``(b h t d)``        each head's mixed values
-``blocks.L.hook_attention_out``             ``(b t c)``          what attention adds
-``blocks.L.hook_resid_mid``                 ``(b t c)``          after the attention residual
+==========================================  ======================  ============================
+short name                                  shape                   what it is
+==========================================  ======================  ============================
+``hook_embeddings``                         ``(b t c)``             input to block 0
+``blocks.L.hook_resid_pre``                 ``(b t c)``             residual stream entering L
+``blocks.L.attention.hook_q``               ``(b h t d)``           queries, split into heads
+``blocks.L.attention.hook_k`` / ``hook_v``  ``(b h s d)``           keys / values
+``blocks.L.attention.hook_scores``          ``(b h t s)``           ``q.k / sqrt(d)``
+``blocks.L.attention.hook_masked_scores``   ``(b h t s)``           scores after the mask
+``blocks.L.attention.hook_weights``         ``(b h t s)``           softmax: rows sum to 1
+``blocks.L.attention.hook_head_outputs``    ``(b h t d)``           each head's mixed values
+``blocks.L.hook_attention_out``             ``(b t c)``             what attention adds
+``blocks.L.hook_resid_mid``                 ``(b t c)``             after the attention residual
 ``blocks.L.feedforward.hook_hidden``        ``(b t intermediate)``  after the activation
-``blocks.L.hook_feedforward_out``           ``(b t c)``          what the feed-forward adds
-``blocks.L.hook_resid_post``                ``(b t c)``          residual stream leaving L
-==========================================  ===================  ==========================
+``blocks.L.hook_feedforward_out``           ``(b t c)``             what the feed-forward adds
+``blocks.L.hook_resid_post``                ``(b t c)``             residual stream leaving L
+==========================================  ======================  ============================
 
 Full names and the short ``(kind, layer)`` pairs below are accepted too.
 """

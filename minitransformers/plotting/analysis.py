@@ -17,7 +17,9 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ._layout import MAX_TOKENS, as_matrix, check_tokens, cut, figure_and_ax, new_figure
+from ._layout import (
+    MAX_TOKENS, NOTE_PREFIX, add_note, as_matrix, check_tokens, cut, figure_and_ax, new_figure,
+)
 from .attention import plot_attention
 
 
@@ -58,13 +60,15 @@ def _plot_row(ax: Axes, row: np.ndarray, tokens: list[str], query: int, max_toke
     ax.bar(range(s), row[:s], color="#2b6cb0")
     ax.set_title(f"what flows into {tokens[query]!r} (position {query})")
     ax.set_ylabel("rolled-out attention")
+    notes = []
     if s <= 48:
         ax.set_xticks(range(s), tokens[:s], rotation=90, fontsize=8)
     else:
         ax.set_xticks([])
-        ax.set_xlabel(f"Note: {s} tokens, labels left out")
+        notes.append(f"{NOTE_PREFIX} {s} tokens, tick labels left out")
     if s < len(row):
-        ax.set_xlabel(f"Note: showing the first {s} of {len(row)} tokens")
+        notes.append(f"{NOTE_PREFIX} showing the first {s} of {len(row)} tokens")
+    add_note(ax, *notes)
 
 
 def plot_head_entropy(
