@@ -28,6 +28,15 @@ from minitransformers.training import checkpoint as checkpoint_module
 VOCAB = 50
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models run fastest on one thread; on a shared 2-core machine, 2 threads thrash."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 class TinyLM(nn.Module):
     """A stand-in language model with the library's interface: ``forward(**batch).loss``."""
 
@@ -259,3 +268,26 @@ def test_tiny_gpt_learns_a_repetitive_corpus():
     history = Trainer(model, data, config).train()
     assert history[0]["loss"] > 3.0  # about ln(32) = 3.47 at the start
     assert history[-1]["loss"] < 0.4 * history[0]["loss"]
+
+
+def test_bert_pretraining_trains_on_mlm_nsp_batches():
+    from minitransformers import BertConfig, BertForPreTraining
+    from minitransformers.data import MaskedLMDataset
+
+    seed_everything(0)
+    segments = [torch.randint(5, 60, (int(n),)).tolist() for n in torch.randint(3, 12, (64,))]
+    data = MaskedLMDataset(
+        segments,
+        block_size=24,
+        cls_token_id=1,
+        sep_token_id=2,
+        pad_token_id=0,
+        mask_token_id=3,
+        vocab_size=60,
+        next_sentence=True,
+    )
+    model = BertForPreTraining(BertConfig.preset("tiny", vocab_size=60, pad_token_id=0))
+    history = Trainer(model, data, make_config(max_steps=6, eval_every=0)).train()
+    assert len(history) == 6 and all(math.isfinite(row["loss"]) for row in history)
+    # MLM (about ln 60) plus NSP (about ln 2) at the start: both heads receive labels.
+    assert history[0]["loss"] > math.log(60)

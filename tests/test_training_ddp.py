@@ -88,12 +88,14 @@ def test_two_processes_stay_in_sync_and_match_one_process(tmp_path):
     # Reference: one process, the same global batches.
     from minitransformers.training import DistributedContext, Trainer
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     model, train_data, eval_data, config = build()
     single = Trainer(
         model, train_data, config, eval_dataset=eval_data, context=DistributedContext()
     )
     expected = single.train()
+    torch.set_num_threads(threads)
     ddp_losses = [row["loss"] for row in result["history"]]
     assert len(ddp_losses) == STEPS
     torch.testing.assert_close(ddp_losses, [row["loss"] for row in expected], atol=1e-5, rtol=0)
