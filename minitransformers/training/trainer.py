@@ -168,37 +168,14 @@ class Trainer:
             self.load_checkpoint(resume_from)
         config, context = self.config, self.context
         until = min(until_step or config.max_steps, config.max_steps)
-        n_micro = config.gradient_accumulation_steps
         progress = tqdm(
             total=until, initial=self.step, disable=not (config.progress and context.is_main)
         )
         self.wrapped_model.train()
         while self.step < until:
             started = time.perf_counter()
-            local = shard(self._global_batch(self.step), context.rank, context.world_size)
-            micro_size = len(local) // n_micro
-            self.optimizer.zero_grad(set_to_none=True)
-            step_loss, tokens = torch.zeros((), device=context.device), 0
-            for micro in range(n_micro):
-                batch = self._collate(
-                    local[micro * micro_size : (micro + 1) * micro_size], self.train_dataset
-                )
-                is_last = micro == n_micro - 1
-                # DDP all-reduces gradients in backward; only the last micro-batch needs it.
-                no_sync = context.is_distributed and not is_last
-                with self.wrapped_model.no_sync() if no_sync else contextlib.nullcontext():
-                    loss = self._loss(self.wrapped_model, batch)
-                    (loss / n_micro).backward()  # the mean over micro-batches, not the sum
-                step_loss += loss.detach() / n_micro
-                mask = batch.get("attention_mask")
-                tokens += int(mask.sum()) if mask is not None else batch["input_ids"].numel()
-            if config.grad_clip is not None:
-                nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
             lr = self.optimizer.param_groups[0]["lr"]
-            self.optimizer.step()
-            self.scheduler.step()
-            self.step += 1
-
+            step_loss, tokens = self._optimizer_step()
             mean_loss = all_reduce_mean(step_loss, context).item()
             tokens_per_s = tokens * context.world_size / (time.perf_counter() - started)
             row = {"step": self.step, "loss": mean_loss, "lr": lr, "tokens_per_s": tokens_per_s}
@@ -220,6 +197,34 @@ class Trainer:
                 self.save_checkpoint()
         progress.close()
         return self.history
+
+    def _optimizer_step(self) -> tuple[torch.Tensor, int]:
+        """One optimizer step on this process's share of the next global batch.
+
+        Returns the step's mean loss on this process and the tokens it read.
+        """
+        context, n_micro = self.context, self.config.gradient_accumulation_steps
+        local = shard(self._global_batch(self.step), context.rank, context.world_size)
+        micro_size = len(local) // n_micro
+        self.optimizer.zero_grad(set_to_none=True)
+        step_loss, tokens = torch.zeros((), device=context.device), 0
+        for micro in range(n_micro):
+            indices = local[micro * micro_size : (micro + 1) * micro_size]
+            batch = self._collate(indices, self.train_dataset)
+            # DDP all-reduces gradients during backward; only the last micro-batch needs that.
+            no_sync = context.is_distributed and micro < n_micro - 1
+            with self.wrapped_model.no_sync() if no_sync else contextlib.nullcontext():
+                loss = self._loss(self.wrapped_model, batch)
+                (loss / n_micro).backward()  # gradients add up to those of the mean loss
+            step_loss += loss.detach() / n_micro
+            mask = batch.get("attention_mask")
+            tokens += int(mask.sum()) if mask is not None else batch["input_ids"].numel()
+        if self.config.grad_clip is not None:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.step += 1
+        return step_loss, tokens
 
     @torch.no_grad()
     def evaluate(self, dataset: torch.utils.data.Dataset | None = None) -> float:
