@@ -118,6 +118,7 @@ class TrainConfig:
             changes[key] = _parse_value(text.strip(), types[key], key)
         return changes
 
+
 def _parse_value(text: str, annotation: Any, key: str) -> Any:
     """Turn ``"3e-4"`` into 3e-4 for a float field, ``"none"`` into None for an optional one..."""
     options = typing.get_args(annotation) or (annotation,)
