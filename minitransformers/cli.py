@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 # command -> (module in cli_commands, one-line help)
 COMMANDS = {
     "demo": ("demo", "show what the library does (no arguments needed)"),
+    "generate": ("generate", "continue a prompt with a mini-GPT checkpoint"),
+    "fill-mask": ("fill_mask", "predict the [MASK] tokens of a text with a mini-BERT checkpoint"),
+    "embed": ("embed", "sentence embeddings (one row per input line) as a .npy, .pt or .csv file"),
+    "attention": ("attention", "save an attention-map PNG for a text"),
     "train": ("train", "train a model (see minitransformers.training)"),
 }
 
@@ -61,9 +66,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return args.run(args)
-    except CLIError as error:
-        print(f"minitransformers {args.command}: error: {error}", file=sys.stderr)
+    except (CLIError, ValueError, FileNotFoundError) as error:
+        # The library's ValueErrors are written for the reader (what was expected, what to do);
+        # MINITRANSFORMERS_DEBUG=1 shows the traceback instead.
+        if os.environ.get("MINITRANSFORMERS_DEBUG"):
+            raise
+        message = " ".join(str(error).split())  # one line
+        print(f"minitransformers {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into a reader that stopped early (`| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -46,7 +46,7 @@ def test_help_lists_every_command(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     printed = capsys.readouterr().out
-    for command in ("demo", "train"):
+    for command in ("demo", "generate", "fill-mask", "embed", "attention", "train"):
         assert command in printed
 
 
@@ -69,3 +69,118 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+# ---------------------------------------------------------------- with (tiny, random) shipped weights
+@pytest.fixture(scope="module")
+def shipped_weights(tmp_path_factory):
+    """A weights/ folder laid out like the real one, holding tiny random models and their tokenizers."""
+    import torch
+
+    from minitransformers import BertConfig, BertForPreTraining, GPTConfig, GPTLMHeadModel
+    from minitransformers.pretrained import minilm_path
+    from minitransformers.tokenizers import CharTokenizer, load_tokenizer
+
+    root = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    chars = CharTokenizer.from_text("ROMEO: But soft, what light through yonder window breaks? é")
+    gpt = GPTLMHeadModel(GPTConfig.preset("tiny", vocab_size=chars.vocab_size, initializer_range=0.2))
+    gpt.save_pretrained(root / "mini-gpt-shakespeare")
+    chars.save(root / "mini-gpt-shakespeare")
+    wordpiece = load_tokenizer(minilm_path())
+    bert = BertForPreTraining(BertConfig.preset("tiny", vocab_size=wordpiece.vocab_size, hidden_size=32))
+    bert.save_pretrained(root / "mini-bert-shakespeare")
+    wordpiece.save(root / "mini-bert-shakespeare")
+    return root
+
+
+@pytest.fixture
+def weights(shipped_weights, monkeypatch):
+    monkeypatch.setenv("MINITRANSFORMERS_WEIGHTS", str(shipped_weights))
+    return shipped_weights
+
+
+def _load(folder, model_class):
+    from minitransformers.tokenizers import load_tokenizer
+
+    return model_class.from_pretrained(folder), load_tokenizer(folder)
+
+
+def test_demo_uses_the_shipped_weights_when_present(weights, tmp_path, capsys):
+    assert main(["demo", "--output-dir", str(tmp_path), "--max-new-tokens", "10", "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert "mini-gpt-shakespeare" in printed and "mini-bert-shakespeare" in printed
+    assert "ROMEO:" in printed and "Fill in the blank" in printed
+    assert (tmp_path / "bert_attention.png").is_file()
+    assert not (tmp_path / "masks_bidirectional_vs_causal.png").exists()
+
+
+def test_generate_greedy_prints_what_the_library_generates(weights, capsys):
+    import torch
+
+    from minitransformers import GPTLMHeadModel
+
+    model, tokenizer = _load(weights / "mini-gpt-shakespeare", GPTLMHeadModel)
+    ids = model.generate(torch.tensor([tokenizer.encode("ROMEO:")]), max_new_tokens=12)
+    assert main(["generate", "ROMEO:", "--temperature", "0", "--max-new-tokens", "12"]) == 0
+    assert capsys.readouterr().out == tokenizer.decode(ids[0].tolist()) + "\n"
+
+
+def test_generate_with_a_seed_repeats(weights, capsys):
+    outputs = []
+    for _ in range(2):
+        assert main(["generate", "--prompt", "ROMEO:", "--seed", "5", "--max-new-tokens", "15"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] and outputs[0].startswith("ROMEO:")
+
+
+def test_fill_mask_prints_the_library_candidates(weights, capsys):
+    from minitransformers import BertForMaskedLM
+    from minitransformers.inference import fill_mask
+
+    model, tokenizer = _load(weights / "mini-bert-shakespeare", BertForMaskedLM)
+    expected = [c["token"] for c in fill_mask(model, tokenizer, "the [MASK] sat .", top_k=3)[0]]
+    assert main(["fill-mask", "the [MASK] sat .", "--top-k", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "[MASK] #1:" and [line.split()[0] for line in lines[1:4]] == expected
+
+
+def test_embed_saves_the_library_embeddings(weights, tmp_path, capsys):
+    import numpy as np
+
+    from minitransformers import BertModel
+    from minitransformers.inference import sentence_embeddings
+
+    texts = ["the cat sat", "a dog ran home", "stocks fell"]
+    source = tmp_path / "texts.txt"
+    source.write_text("\n".join(texts) + "\n\n", encoding="utf-8")
+    assert main(["embed", str(source), "--output", str(tmp_path / "e.npy")]) == 0
+    model, tokenizer = _load(weights / "mini-bert-shakespeare", BertModel)
+    expected = sentence_embeddings(model, tokenizer, texts).numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "e.npy"), expected, atol=1e-6)
+    assert "(3, 32)" in capsys.readouterr().out
+
+
+def test_attention_writes_a_png_for_bert_and_gpt(weights, tmp_path):
+    for model, name in [("mini-bert-shakespeare", "bert.png"), ("mini-gpt-shakespeare", "gpt.png")]:
+        assert main(["attention", "ROMEO: soft", "--model", model, "--output", str(tmp_path / name)]) == 0
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    assert main(["attention", "soft", "--layer", "1", "--head", "0",
+                 "--output", str(tmp_path / "one.png")]) == 0
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["generate", "ROMEO:", "--max-new-tokens", "500"], "max_positions=128"),
+    (["fill-mask", "no blank here"], "[MASK]"),
+    (["fill-mask", "a [MASK]", "--model", "mini-gpt-shakespeare"], "BERT"),
+    (["attention", "soft", "--layer", "7"], "layers 0..1"),
+    (["embed", "--text", "x", "--output", "out.txt"], ".npy"),
+    (["embed", "no-such-file.txt"], "cannot read"),
+    (["generate", "hi", "--model", "no-such-model"], "mini-gpt-shakespeare"),
+])
+def test_user_mistakes_give_one_line_and_exit_code_2(weights, capsys, argv, words):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert words in captured.err
+    assert captured.out == ""

@@ -72,9 +72,38 @@ def load_model(model_class, folder: Path, device: torch.device):
         model = model_class.from_pretrained(folder)
     except ImportError as error:
         raise CLIError(f"cannot load checkpoints yet: {error}") from None
-    except (FileNotFoundError, ValueError, KeyError) as error:
+    except (FileNotFoundError, ValueError, KeyError) as error:  # CheckpointError is a ValueError
         raise CLIError(f"cannot load {model_class.__name__} from {folder}: {error}") from None
     return model.to(device).eval()
+
+
+def model_family(folder: Path) -> str:
+    """``"bert"`` or ``"gpt"``, from the checkpoint's ``config.json`` (``model_type``)."""
+    import json
+
+    try:
+        model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError) as error:
+        raise CLIError(f"cannot read {folder / 'config.json'}: {error}") from None
+    if model_type == "bert":
+        return "bert"
+    if model_type in ("gpt2", "gpt"):
+        return "gpt"
+    raise CLIError(f"{folder} holds a {model_type!r} model; minitransformers reads 'bert' and 'gpt2'")
+
+
+def load_model_and_tokenizer(name_or_path: str, device: torch.device, bert_class=None, gpt_class=None):
+    """Resolve ``--model``, pick the class for its family, load model and tokenizer.
+
+    A family whose class is None is refused (e.g. ``fill-mask`` needs a BERT).
+    """
+    folder = resolve_model(name_or_path)
+    family = model_family(folder)
+    model_class = bert_class if family == "bert" else gpt_class
+    if model_class is None:
+        wanted = "a BERT" if family == "gpt" else "a GPT"
+        raise CLIError(f"{folder.name} is a {family.upper()} checkpoint; this command needs {wanted} one")
+    return load_model(model_class, folder, device), load_tokenizer_for(folder)
 
 
 def pick_device(name: str | None) -> torch.device:

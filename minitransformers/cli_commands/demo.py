@@ -56,16 +56,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _gpt_demo(folder: Path, device: torch.device, max_new_tokens: int) -> None:
-    from ..generation import generate
+    from ..generation import stream_text
     from ..models import GPTLMHeadModel
 
     model, tokenizer = load_model(GPTLMHeadModel, folder, device), load_tokenizer_for(folder)
     print(f"== mini-GPT ({folder.name}) ==\n{model.summary()}\n")
-    ids = torch.tensor([tokenizer.encode(PROMPT)], device=device)
-    room = model.config.max_positions - ids.shape[1]
-    out = generate(model, ids, max_new_tokens=min(max_new_tokens, room), temperature=0.8, top_k=40)
+    room = model.config.max_positions - len(tokenizer.encode(PROMPT))
     print(f"Prompt: {PROMPT!r}, sampled with temperature 0.8, top-k 40:\n")
-    print(tokenizer.decode(out[0].tolist()) + "\n")
+    print(PROMPT, end="", flush=True)
+    for piece in stream_text(model, tokenizer, PROMPT, min(max_new_tokens, room),
+                             temperature=0.8, top_k=40):
+        print(piece, end="", flush=True)
+    print("\n")
 
 
 def _bert_demo(folder: Path, device: torch.device, output_dir: Path) -> None:
@@ -79,9 +81,8 @@ def _bert_demo(folder: Path, device: torch.device, output_dir: Path) -> None:
         print(f"  {prediction['token']:<15} {prediction['probability']:.3f}")
     from .attention import save_attention_figure
 
-    path = save_attention_figure(model, tokenizer, SENTENCE, output_dir / "bert_attention.png",
-                                 layer=model.config.n_layers - 1)
-    print(f"\nAttention map of the last layer saved to {path}")
+    path = save_attention_figure(model, tokenizer, SENTENCE, output_dir / "bert_attention.png")
+    print(f"\nAttention maps of every layer and head saved to {path}")
 
 
 def _untrained_demo(output_dir: Path, device: torch.device) -> None:
@@ -110,39 +111,12 @@ def _untrained_demo(output_dir: Path, device: torch.device) -> None:
 
 
 def _save_mask_comparison(tokens: list[str], path: Path) -> Path:
-    """Save the two masks side by side, with the plotting module when it is there."""
+    """Save BERT's and GPT's masks side by side (with and without padding)."""
     import matplotlib.pyplot as plt
 
-    try:
-        from ..plotting import plot_mask_comparison
-    except ImportError:
-        plot_mask_comparison = _draw_mask_comparison
-    result = plot_mask_comparison(tokens)
-    figure = result[0] if isinstance(result, tuple) else result
-    figure = getattr(figure, "figure", figure)  # an Axes knows its Figure
-    if not hasattr(figure, "savefig"):
-        figure = plt.gcf()
+    from ..plotting import plot_mask_comparison
+
+    figure = plot_mask_comparison(tokens)
     figure.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(figure)
     return path
-
-
-def _draw_mask_comparison(tokens: list[str]):
-    """Fallback drawing: blue = may attend, white = hidden; rows are queries, columns keys."""
-    import matplotlib.pyplot as plt
-
-    from ..masks import bidirectional_mask, causal_mask
-
-    t = len(tokens)
-    figure, axes = plt.subplots(1, 2, figsize=(10, 5))
-    for ax, (title, mask) in zip(axes, [("BERT: bidirectional", bidirectional_mask(t)),
-                                        ("GPT: causal", causal_mask(t))]):
-        ax.imshow(mask.numpy(), cmap="Blues", vmin=0, vmax=1)
-        ax.set_xticks(range(t), tokens, rotation=90)
-        ax.set_yticks(range(t), tokens)
-        ax.set_xlabel("key (looked at)")
-        ax.set_ylabel("query (looking)")
-        ax.set_title(title)
-    figure.suptitle("Which keys each query may attend to (blue = allowed)")
-    figure.tight_layout()
-    return figure

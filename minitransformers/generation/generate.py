@@ -155,12 +155,13 @@ def _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, gen
     if seed is not None and generator is not None:
         raise ValueError("give either seed= or generator=, not both")
     limit = _position_limit(model)
-    if limit is not None and input_ids.shape[1] + max_new_tokens > limit:
+    t = input_ids.shape[1]
+    if limit is not None and t + max_new_tokens > limit:
+        fix = (f"ask for at most {limit - t} new tokens or shorten the prompt" if t < limit
+               else f"shorten the prompt to fewer than {limit} tokens")
         raise ValueError(
-            f"prompt ({input_ids.shape[1]} tokens) + max_new_tokens ({max_new_tokens}) = "
-            f"{input_ids.shape[1] + max_new_tokens} exceeds the position table (max_positions={limit}); "
-            f"shorten the prompt to at most {max(limit - max_new_tokens, 0)} tokens or ask for "
-            f"at most {max(limit - input_ids.shape[1], 0)} new tokens"
+            f"prompt ({t} tokens) + max_new_tokens ({max_new_tokens}) = {t + max_new_tokens} exceeds "
+            f"the position table (max_positions={limit}); {fix}"
         )
 
 

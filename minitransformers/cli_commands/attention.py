@@ -1,0 +1,74 @@
+"""``minitransformers attention``: save a picture of where each token looks, for one text.
+
+Without ``--layer``/``--head`` it draws every head of every layer in a
+grid; with both, one head as a large heat map with the tokens written out.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .common import (
+    SHIPPED_BERT,
+    CLIError,
+    load_model_and_tokenizer,
+    pick_device,
+    set_seed,
+    use_file_backend,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", help="the text to look at")
+    parser.add_argument("--model", default=SHIPPED_BERT,
+                        help=f"shipped checkpoint name or a Hugging Face-format folder, BERT or GPT "
+                             f"(default: {SHIPPED_BERT})")
+    parser.add_argument("--layer", type=int, default=None, help="one layer (0 = first); default: all")
+    parser.add_argument("--head", type=int, default=None, help="one head of --layer; default: all")
+    parser.add_argument("--output", type=Path, default=Path("attention.png"),
+                        help="PNG (or PDF) file to write (default: attention.png)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..models import BertModel, GPTModel
+
+    device = pick_device(args.device)
+    set_seed(args.seed)
+    use_file_backend()
+    model, tokenizer = load_model_and_tokenizer(args.model, device, bert_class=BertModel, gpt_class=GPTModel)
+    path = save_attention_figure(model, tokenizer, args.text, args.output, args.layer, args.head)
+    print(f"attention map saved to {path}")
+    return 0
+
+
+def save_attention_figure(model, tokenizer, text: str, path: Path, layer: int | None = None,
+                          head: int | None = None) -> Path:
+    """Run ``text`` through ``model`` and save its attention weights as a figure at ``path``."""
+    import matplotlib.pyplot as plt
+    import torch
+
+    from ..plotting.attention import plot_attention, plot_attention_grid
+
+    body = getattr(model, "bert", None) or getattr(model, "gpt", None) or model
+    n_layers, n_heads = body.config.n_layers, body.config.n_heads
+    if layer is not None and not 0 <= layer < n_layers:
+        raise CLIError(f"--layer {layer} does not exist; this model has layers 0..{n_layers - 1}")
+    if head is not None and (layer is None or not 0 <= head < n_heads):
+        raise CLIError(f"--head needs --layer and a value in 0..{n_heads - 1}, got {head}")
+    ids = tokenizer.encode(text, truncation=True, max_length=body.config.max_positions)
+    if not ids:
+        raise CLIError("the text encodes to zero tokens; give some text")
+    tokens = tokenizer.convert_ids_to_tokens(ids)
+    with torch.no_grad():
+        attentions = body(torch.tensor([ids], device=body.device), output_attentions=True).attentions
+    if head is not None:
+        figure = plot_attention(attentions[layer][0, head], tokens, title=f"layer {layer}, head {head}")
+    else:
+        layers = None if layer is None else [layer]
+        figure = plot_attention_grid(attentions, tokens, layers=layers)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(figure)
+    return path
