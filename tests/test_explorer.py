@@ -162,3 +162,14 @@ def test_bad_inputs_say_what_to_do():
         explore(torch.nn.Linear(2, 2), [1, 2])
     with pytest.raises(ValueError, match="window"):
         AttentionExplorer(explore(gpt, [1, 2]).data, window=0)
+
+
+def test_a_subset_of_layers_keeps_the_model_layer_numbers():
+    model, ids = make_gpt(), torch.arange(9).unsqueeze(0)
+    data = explore(model, ids, layers=[2, 0]).data
+    with torch.no_grad():
+        expected = model(ids, output_attentions=True).attentions
+    assert data["layers"] == [2, 0] and data["n_layers"] == 2 and data["model_layers"] == 3
+    assert_close_to_model(data, (expected[2], expected[0]))
+    with pytest.raises(ValueError, match=r"0\.\.2"):
+        explore(model, ids, layers=[3])

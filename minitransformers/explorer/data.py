@@ -7,8 +7,8 @@ see what the browser sees:
 
 - ``tokens`` (``t`` strings), ``ids``, ``segments`` (0 = sentence A,
   1 = sentence B; ``None`` for GPT).
-- ``attentions[layer][head][query][key]``: the weights ``(h t s)`` of each
-  layer, rounded to 4 decimals (each row sums to 1 within the rounding).
+- ``attentions[i][head][query][key]``: the weights ``(h t s)`` of layer
+  ``layers[i]``, rounded to 4 decimals (each row sums to 1 within the rounding).
 - ``masks`` and ``mask_of_layer``: the mask each layer really applied, one
   string of ``"1"`` (may attend) / ``"0"`` (hidden) per query row. Layers
   usually share one mask, so each distinct mask is stored once.
@@ -104,15 +104,23 @@ def attention_data(
     segments: list[int] | None = None,
     tokens: list[str] | None = None,
     max_tokens: int = 128,
+    layers: Sequence[int] | None = None,
 ) -> dict:
     """Run ``model`` on one sequence and return the explorer's data dict (see the module docstring).
 
     Sequences longer than ``max_tokens`` are cut (with a warning): the page
-    holds ``layers * heads * t * t`` numbers, so its size grows with ``t**2``.
+    holds ``layers * heads * t * t`` numbers (about 6 bytes each), so its
+    size grows with ``t**2``. ``layers`` keeps only those layers (all by default).
     """
     body = find_body(model)
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+    n_model_layers = len(body.blocks)
+    layers = list(range(n_model_layers)) if layers is None else [int(layer) for layer in layers]
+    if not layers or any(not 0 <= layer < n_model_layers for layer in layers):
+        raise ValueError(
+            f"layers must be a non-empty list of layer numbers in 0..{n_model_layers - 1}, got {layers}"
+        )
     original_length = len(ids)
     if original_length > max_tokens:
         warnings.warn(
@@ -144,7 +152,7 @@ def attention_data(
         family = bidirectional_mask(t) if is_bert else causal_mask(t)
         recorded = [family] * len(out.attentions)
     masks, mask_of_layer = [], []
-    for mask in recorded:
+    for mask in (recorded[layer] for layer in layers):
         rows = _mask_rows(mask.cpu())
         if rows not in masks:
             masks.append(rows)
@@ -153,14 +161,23 @@ def attention_data(
     # float64 before rounding, so 0.1234 is written as "0.1234", not "0.12340000271797180"
     attentions = [
         (torch.round(weights[0].double().cpu() * 10**DECIMALS) / 10**DECIMALS).tolist()
-        for weights in out.attentions
+        for weights in (out.attentions[layer] for layer in layers)
     ]
+    n_numbers = len(layers) * body.config.n_heads * t * t
+    if n_numbers > 3_000_000:
+        warnings.warn(
+            f"the page will hold {n_numbers:,} weights (about {6 * n_numbers / 1e6:.0f} MB) and may be "
+            f"slow to open; pass a smaller max_tokens or pick a few layers with layers=[...]",
+            stacklevel=3,
+        )
     config = body.config
     return {
         "model": type(model).__name__,
         "kind": "bert" if is_bert else "gpt",
         "mask_kind": "bidirectional" if is_bert else "causal",
+        "layers": layers,  # the model's layer numbers, in the order of ``attentions``
         "n_layers": len(attentions),
+        "model_layers": n_model_layers,
         "n_heads": config.n_heads,
         "tokens": tokens,
         "ids": list(ids),

@@ -13,6 +13,7 @@
  */
 
 function startExplorer(root) {
+  const startTime = performance.now();
   const data = JSON.parse(root.querySelector("script.mtx-data").textContent);
   const T = data.tokens.length;
   const W = Math.min(data.window, T);
@@ -22,8 +23,8 @@ function startExplorer(root) {
   // White (weight 0) to dark blue (weight 1); the self-test reads weights back from the red channel.
   const LOW = [255, 255, 255];
   const HIGH = [8, 48, 107];
+  const MAY_ATTEND = [106, 132, 171];
   const HIDDEN = [225, 225, 225];
-  const weightColor = (w) => LOW.map((lo, i) => Math.round(lo + (HIGH[i] - lo) * w));
 
   // ---- small helpers
   function make(tag, attrs, parent, text) {
@@ -60,7 +61,9 @@ function startExplorer(root) {
   const errorBox = make("pre", { class: "mtx-errors" }, body);
   const info = make("div", { class: "mtx-note" }, body);
   const segmented = data.segments && data.segments.some((s) => s === 1);
-  info.textContent = `${data.model}: ${data.n_layers} layers x ${data.n_heads} heads, ` +
+  const layerCount = data.n_layers === data.model_layers ? `${data.n_layers} layers`
+    : `${data.n_layers} of ${data.model_layers} layers`;
+  info.textContent = `${data.model}: ${layerCount} x ${data.n_heads} heads, ` +
     `${T} tokens, ${data.mask_kind} mask.` +
     (data.truncated_from ? ` Input cut from ${data.truncated_from} tokens (max_tokens).` : "");
   if (segmented) {
@@ -72,7 +75,7 @@ function startExplorer(root) {
   const controls = make("div", { class: "mtx-controls" }, body);
   const layerSelect = make("select", { class: "mtx-layer" }, make("label", {}, controls, "layer "));
   const headSelect = make("select", { class: "mtx-head" }, make("label", {}, controls, "head "));
-  for (let l = 0; l < data.n_layers; l++) make("option", { value: l }, layerSelect, String(l));
+  for (let l = 0; l < data.n_layers; l++) make("option", { value: l }, layerSelect, String(data.layers[l]));
   for (let h = 0; h < data.n_heads; h++) make("option", { value: h }, headSelect, String(h));
   const prevButton = make("button", { class: "mtx-prev", type: "button" }, controls, "\u25c0 prev");
   const rangeLabel = make("span", { class: "mtx-range" }, controls);
@@ -106,11 +109,16 @@ function startExplorer(root) {
     canvas.height = rows;
     const context = canvas.getContext("2d");
     const image = context.createImageData(T, rows);
+    const pixels = image.data;  // RGBA bytes, written in place: no allocation per cell
     for (let r = 0; r < rows; r++) {
       for (let k = 0; k < T; k++) {
         const value = shown(layer, head, state.start + r, k);
-        const rgb = state.showMask ? (value ? weightColor(0.6) : HIDDEN) : weightColor(value);
-        image.data.set([...rgb, 255], 4 * (r * T + k));
+        const at = 4 * (r * T + k);
+        for (let c = 0; c < 3; c++) {
+          if (state.showMask) pixels[at + c] = value ? MAY_ATTEND[c] : HIDDEN[c];
+          else pixels[at + c] = LOW[c] + (HIGH[c] - LOW[c]) * value;  // rounds on store
+        }
+        pixels[at + 3] = 255;
       }
     }
     context.putImageData(image, 0, 0);
@@ -189,12 +197,12 @@ function startExplorer(root) {
     grid.textContent = "";
     grid.style.gridTemplateColumns = `auto repeat(${data.n_heads}, 76px)`;
     for (let l = 0; l < data.n_layers; l++) {
-      make("div", {}, grid, `layer ${l}`);
+      make("div", {}, grid, `layer ${data.layers[l]}`);
       for (let h = 0; h < data.n_heads; h++) {
         const panel = make("div", { class: "mtx-panel", "data-layer": l, "data-head": h,
-          title: `layer ${l}, head ${h}` }, grid);
+          title: `layer ${data.layers[l]}, head ${h}` }, grid);
         paint(make("canvas", {}, panel), l, h);
-        make("div", {}, panel, `L${l} H${h}`);
+        make("div", {}, panel, `L${data.layers[l]} H${h}`);
         panel.addEventListener("click", safely(() => select(l, h)));
       }
     }
@@ -252,6 +260,7 @@ function startExplorer(root) {
   heatCanvas.addEventListener("mouseleave", safely(() => highlight(null)));
 
   safely(redrawAll)();
+  const readyTime = performance.now();
   safely(runSelfTest)();
 
   // ---- self-test, for automated checks: page.html#test=layer1,head0[,page1][,mask]
@@ -259,6 +268,7 @@ function startExplorer(root) {
   function runSelfTest() {
     const match = /test=([^&]*)/.exec(window.location.hash);
     if (!match) return;
+    const testTime = performance.now();
     for (const step of match[1].split(",")) {
       const [, what, number] = /^(layer|head|page|mask)(\d*)$/.exec(step) || [];
       if (what === "layer" || what === "head") {
@@ -292,7 +302,7 @@ function startExplorer(root) {
       selected: selected ? [+selected.dataset.layer, +selected.dataset.head] : null,
       range: rangeLabel.textContent, lines, heatmap, hot_lines: hotLines,
       query_tokens: [...svg.querySelectorAll('text[data-side="q"]')].map((t) => t.textContent),
-      errors,
+      errors, ms_to_show: readyTime - startTime, ms_self_test: performance.now() - testTime,
     };
     make("pre", { class: "mtx-test-output", id: root.id + "-test" }, root, JSON.stringify(result));
   }

@@ -57,7 +57,9 @@ class AttentionExplorer:
     def html_fragment(self) -> str:
         """A ``<div>`` holding the view: style, data and script, with a fresh unique root id."""
         root_id = f"mtx-explorer-{uuid.uuid4().hex[:12]}"
-        script = f"(function () {{\n{_asset('explorer.js')}\nstartExplorer(document.getElementById({json.dumps(root_id)}));\n}})();"
+        # A closure per view: its names stay private, and it is bound to its own root element.
+        start = f"startExplorer(document.getElementById({json.dumps(root_id)}));"
+        script = f"(function () {{\n{_asset('explorer.js')}\n{start}\n}})();"
         return (
             f'<div class="mtx-explorer" id="{root_id}">\n'
             f"<style>{_asset('explorer.css')}</style>\n"
@@ -99,6 +101,7 @@ def explore(
     max_tokens: int = 128,
     window: int = 32,
     token_type_ids: Sequence[int] | torch.Tensor | None = None,
+    layers: Sequence[int] | None = None,
     title: str | None = None,
 ) -> AttentionExplorer:
     """Run ``model`` on one input and return an interactive view of every layer's and head's attention.
@@ -112,10 +115,12 @@ def explore(
         max_tokens: longer inputs are cut to this many tokens (the page grows with its square).
         window: how many query tokens the page shows at once (prev/next move the window).
         token_type_ids: segment ids when giving ids for a BERT sentence pair.
+        layers: show only these layers (e.g. ``[0, 11]`` for a 12-layer model); all by default.
+        title: the page's heading.
 
     Returns an ``AttentionExplorer``: displayed inline in Jupyter, ``.save_html(path)`` for a file.
     """
     ids, segments = encode_input(text_or_ids, tokenizer, text_pair, token_type_ids)
     tokens = tokenizer.convert_ids_to_tokens(ids) if tokenizer is not None else None
-    data = attention_data(model, ids, segments, tokens, max_tokens=max_tokens)
+    data = attention_data(model, ids, segments, tokens, max_tokens=max_tokens, layers=layers)
     return AttentionExplorer(data, window=window, title=title)
