@@ -59,6 +59,7 @@ def self_test(page: Path, profile: Path, steps: str) -> list[dict]:
     assert console_messages(result.stderr) == []
     outputs = re.findall(r'<pre class="mtx-test-output" id="[\w-]+">(.*?)</pre>', result.stdout, re.DOTALL)
     assert outputs, "the page's script did not write its self-test output:\n" + result.stdout[-2000:]
+    assert '<div class="mtx-fallback">' not in result.stdout, "the script did not remove the fallback note"
     reports = [json.loads(text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")) for text in outputs]
     for report in reports:
         assert report["errors"] == []

@@ -15,6 +15,7 @@
 function startExplorer(root) {
   const startTime = performance.now();
   const data = JSON.parse(root.querySelector("script.mtx-data").textContent);
+  for (const note of root.querySelectorAll(".mtx-fallback")) note.remove();  // we are running
   const T = data.tokens.length;
   const W = Math.min(data.window, T);
   const state = { layer: 0, head: 0, start: 0, showMask: false };

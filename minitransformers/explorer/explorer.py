@@ -58,13 +58,20 @@ class AttentionExplorer:
         """A ``<div>`` holding the view: style, data and script, with a fresh unique root id."""
         root_id = f"mtx-explorer-{uuid.uuid4().hex[:12]}"
         # A closure per view: its names stay private, and it is bound to its own root element.
-        start = f"startExplorer(document.getElementById({json.dumps(root_id)}));"
+        # The script sits inside the root, so currentScript finds it even before a notebook
+        # attaches the output to the document (when getElementById would still fail).
+        root = (
+            "(document.currentScript && document.currentScript.parentElement)"
+            f" || document.getElementById({json.dumps(root_id)})"
+        )
+        start = f"startExplorer({root});"
         script = f"(function () {{\n{_asset('explorer.js')}\n{start}\n}})();"
         return (
             f'<div class="mtx-explorer" id="{root_id}">\n'
             f"<style>{_asset('explorer.css')}</style>\n"
             f'<script type="application/json" class="mtx-data">{_json_for_script(self.data)}</script>\n'
-            f'<noscript>The attention explorer needs JavaScript (no network access).</noscript>\n'
+            f'<div class="mtx-fallback">The attention explorer did not start: it needs JavaScript '
+            f"(no network). In Jupyter, trust the notebook or run the cell again.</div>\n"
             f"<script>{script}</script>\n"
             f"</div>"
         )
