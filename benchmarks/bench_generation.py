@@ -1,0 +1,141 @@
+"""Benchmark: generation speed of mini-GPT with and without the KV cache, and against transformers.
+
+Run:  python benchmarks/bench_generation.py [--quick] [--device cuda]
+
+Builds a GPT-2-shaped model (random weights: speed does not depend on
+them) with ``transformers``, saves it with ``save_pretrained`` and loads
+the same checkpoint into our ``GPTLMHeadModel``. Then, at each context
+length (the prompt fills the context up to the new tokens), it times
+greedy generation of the same number of new tokens with:
+
+* ours, hand-written attention, with the KV cache and without it,
+* ours with ``attn_impl="sdpa"`` (torch's fused attention), with the cache,
+* ``transformers``' ``GPT2LMHeadModel.generate`` with its cache (default and eager attention),
+
+and prints new tokens per second (median of ``--repeats`` runs after one
+warm-up), the speed-up the cache gives, our speed relative to
+``transformers``, and whether ours and theirs chose the same tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# Run from a checkout without installing: make the repository root importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch
+import transformers
+
+from minitransformers import GPTLMHeadModel
+from minitransformers.generation import generate
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def tokens_per_second(run, n_new: int, repeats: int, device: torch.device) -> tuple[float, torch.Tensor]:
+    """Median new tokens per second of ``run()`` (after one warm-up), and its last output."""
+    output = run()  # warm-up: kernels, allocator, caches
+    times = []
+    for _ in range(repeats):
+        _synchronize(device)
+        start = time.perf_counter()
+        output = run()
+        _synchronize(device)
+        times.append(time.perf_counter() - start)
+    return n_new / statistics.median(times), output
+
+
+def build_models(config: transformers.GPT2Config, device: torch.device, dtype: torch.dtype):
+    """The same random weights in transformers (default and eager attention) and in ours (manual, sdpa)."""
+    torch.manual_seed(0)
+    reference = transformers.GPT2LMHeadModel(config).eval()
+    with tempfile.TemporaryDirectory() as folder:
+        reference.save_pretrained(folder)
+        models = {
+            "ours": GPTLMHeadModel.from_pretrained(folder, device=device, dtype=dtype),
+            "ours_sdpa": GPTLMHeadModel.from_pretrained(folder, attn_impl="sdpa", device=device,
+                                                        dtype=dtype),
+            "hf": transformers.GPT2LMHeadModel.from_pretrained(folder, dtype=dtype).to(device).eval(),
+            "hf_eager": transformers.GPT2LMHeadModel.from_pretrained(
+                folder, dtype=dtype, attn_implementation="eager").to(device).eval(),
+        }
+    return models
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="a 2-layer, 128-wide model, contexts 64 and 256, 8 new tokens (CI smoke run)")
+    parser.add_argument("--contexts", type=int, nargs="+", default=None,
+                        help="context lengths (default: 64 256 1024)")
+    parser.add_argument("--new-tokens", type=int, default=None, help="tokens generated per run (default: 32)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting (default: 3)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
+    parser.add_argument("--skip-no-cache-above", type=int, default=None,
+                        help="skip the slow no-cache run for contexts longer than this")
+    args = parser.parse_args()
+
+    device, dtype = torch.device(args.device), getattr(torch, args.dtype)
+    if args.quick:
+        config = transformers.GPT2Config(n_layer=2, n_embd=128, n_head=4, n_positions=256)
+        contexts, n_new = args.contexts or [64, 256], args.new_tokens or 8
+    else:
+        config = transformers.GPT2Config()  # GPT-2 small: 12 layers, 768 wide, 1024 positions
+        contexts, n_new = args.contexts or [64, 256, 1024], args.new_tokens or 32
+    torch.set_grad_enabled(False)
+    transformers.utils.logging.disable_progress_bar()
+    models = build_models(config, device, dtype)
+    print(f"device {device}, {dtype}, torch {torch.__version__}, transformers {transformers.__version__}")
+    print(f"model: {config.n_layer} layers, width {config.n_embd}, {config.n_head} heads, "
+          f"vocab {config.vocab_size}; greedy, {n_new} new tokens, median of {args.repeats} runs\n")
+    header = (f"{'context':>7} | {'ours cache':>10} {'ours no-cache':>13} {'ours sdpa':>10} | "
+              f"{'hf':>8} {'hf eager':>8} | {'cache speed-up':>14} {'ours/hf':>7} {'sdpa/hf':>7} | same ids")
+    print(header + "\n" + "-" * len(header))
+    for context in contexts:
+        prompt_length = context - n_new  # the sequence ends exactly at the context length
+        if prompt_length < 1 or context > config.n_positions:
+            print(f"{context:>7} | skipped: needs {n_new} < context <= {config.n_positions}")
+            continue
+        prompt = torch.randint(0, config.vocab_size, (1, prompt_length),
+                               generator=torch.Generator().manual_seed(context)).to(device)
+
+        def ours(model, use_cache=True, prompt=prompt):
+            return lambda: generate(model, prompt, n_new, use_cache=use_cache, eos_token_id=[])
+
+        def theirs(model, prompt=prompt):
+            return lambda: model.generate(prompt, max_new_tokens=n_new, min_new_tokens=n_new,
+                                          do_sample=False, use_cache=True,
+                                          pad_token_id=config.eos_token_id)
+
+        speed = {}
+        speed["cache"], ours_ids = tokens_per_second(ours(models["ours"]), n_new, args.repeats, device)
+        if args.skip_no_cache_above is None or context <= args.skip_no_cache_above:
+            speed["no_cache"], _ = tokens_per_second(ours(models["ours"], use_cache=False), n_new,
+                                                     args.repeats, device)
+        else:
+            speed["no_cache"] = float("nan")
+        speed["sdpa"], _ = tokens_per_second(ours(models["ours_sdpa"]), n_new, args.repeats, device)
+        speed["hf"], hf_ids = tokens_per_second(theirs(models["hf"]), n_new, args.repeats, device)
+        speed["hf_eager"], _ = tokens_per_second(theirs(models["hf_eager"]), n_new, args.repeats, device)
+        same = torch.equal(ours_ids.cpu(), hf_ids.cpu())
+        print(f"{context:>7} | {speed['cache']:>10.1f} {speed['no_cache']:>13.1f} {speed['sdpa']:>10.1f} | "
+              f"{speed['hf']:>8.1f} {speed['hf_eager']:>8.1f} | "
+              f"{speed['cache'] / speed['no_cache']:>13.2f}x {speed['cache'] / speed['hf']:>6.2f}x "
+              f"{speed['sdpa'] / speed['hf']:>6.2f}x | {'yes' if same else 'NO'}")
+    print("\nSpeeds are new tokens per second. cache speed-up = ours with / without the KV cache; "
+          "ours/hf and sdpa/hf above 1 mean ours is faster than transformers' default attention.")
+
+
+if __name__ == "__main__":
+    main()
