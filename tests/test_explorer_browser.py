@@ -104,16 +104,30 @@ def test_picking_layer_and_head_shows_that_heads_weights(gpt_page, tmp_path):
     assert (a - b).abs().max() > 10 * PIXEL_TOLERANCE
 
 
-def test_bert_pair_and_gpt_views_on_one_page_work_independently(gpt_page, tmp_path):
+def test_two_views_on_one_page_work_independently(tmp_path):
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "a", "dog", "ran"]
     tokenizer = WordPieceTokenizer({token: i for i, token in enumerate(vocab)})
     torch.manual_seed(0)
     bert = BertForPreTraining(BertConfig.preset("tiny", vocab_size=16, n_layers=2, n_heads=2)).eval()
     bert_view = explore(bert, "the cat sat", tokenizer=tokenizer, text_pair="a dog ran")
     gpt_view = explore(GPTLMHeadModel(GPTConfig.preset("tiny", n_layers=3, n_heads=2)).eval(), [1, 2, 3])
+    # The second view is inserted as JupyterLab does it: innerHTML into a detached node, each
+    # <script> re-created so that it runs, and the node attached to the document afterwards.
+    fragment = json.dumps(gpt_view._repr_html_()).replace("</", "<\\/")
+    notebook_like = f"""<script>
+      const host = document.createElement("div");
+      host.innerHTML = {fragment};
+      for (const old of host.querySelectorAll("script")) {{
+        const fresh = document.createElement("script");
+        for (const attribute of old.attributes) fresh.setAttribute(attribute.name, attribute.value);
+        fresh.textContent = old.textContent;
+        old.replaceWith(fresh);
+      }}
+      setTimeout(() => document.body.appendChild(host), 0);
+    </script>"""
     page = tmp_path / "two.html"
     page.write_text(f"<!DOCTYPE html><meta charset='utf-8'><body>{bert_view._repr_html_()}"
-                    f"{gpt_view._repr_html_()}</body>", encoding="utf-8")
+                    f"{notebook_like}</body>", encoding="utf-8")
     bert_report, gpt_report = self_test(page, tmp_path / "profile", "layer1,head1,mask")
     assert bert_report["panels"] == 4 and gpt_report["panels"] == 6
     assert bert_report["query_tokens"] == ["[CLS]", "the", "cat", "sat", "[SEP]", "a", "dog", "ran", "[SEP]"]
