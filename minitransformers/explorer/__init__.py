@@ -1,7 +1,7 @@
 """An interactive, offline attention explorer: ``explore(model, text, tokenizer=...)``.
 
 Read ``data.py`` (what is shown) then ``explorer.py`` (the page); the page's
-script is ``explorer.js``, its style ``explorer.css``, its frame ``page.html``.
+script is ``explorer.js`` (``selftest.js`` for automated checks), its style ``explorer.css``, its frame ``page.html``.
 """
 
 from .data import attention_data, find_body

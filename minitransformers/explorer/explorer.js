@@ -10,6 +10,7 @@
  *     whose opacity is the attention weight (hover a token to highlight it);
  *   - one small panel per layer and head; click a panel to select it.
  * The "mask" toggle shows the mask the model applied instead of the weights.
+ * selftest.js (inlined after this file) lets a headless browser check the page.
  */
 
 function startExplorer(root) {
@@ -261,50 +262,9 @@ function startExplorer(root) {
   heatCanvas.addEventListener("mouseleave", safely(() => highlight(null)));
 
   safely(redrawAll)();
-  const readyTime = performance.now();
-  safely(runSelfTest)();
-
-  // ---- self-test, for automated checks: page.html#test=layer1,head0[,page1][,mask]
-  // Drives the controls as a user would, then writes what the page shows into a <pre>.
-  function runSelfTest() {
-    const match = /test=([^&]*)/.exec(window.location.hash);
-    if (!match) return;
-    const testTime = performance.now();
-    for (const step of match[1].split(",")) {
-      const [, what, number] = /^(layer|head|page|mask)(\d*)$/.exec(step) || [];
-      if (what === "layer" || what === "head") {
-        const control = what === "layer" ? layerSelect : headSelect;
-        control.value = number;
-        control.dispatchEvent(new Event("change"));
-      } else if (what === "page") {
-        for (let p = 0; p < +number; p++) nextButton.click();
-      } else if (what === "mask") {
-        maskToggle.checked = true;
-        maskToggle.dispatchEvent(new Event("change"));
-      } else {
-        report(`self-test: unknown step ${step}`);
-      }
-    }
-    const lines = [...svg.querySelectorAll("line")].map((l) => [+l.dataset.q, +l.dataset.k, +l.dataset.w]);
-    const pixels = heatCanvas.getContext("2d").getImageData(0, 0, heatCanvas.width, heatCanvas.height).data;
-    const heatmap = [];
-    for (let r = 0; r < heatCanvas.height; r++) {
-      const row = [];
-      for (let k = 0; k < heatCanvas.width; k++) row.push((LOW[0] - pixels[4 * (r * T + k)]) / (LOW[0] - HIGH[0]));
-      heatmap.push(row);
-    }
-    const firstQuery = svg.querySelector('text[data-side="q"]');
-    firstQuery.dispatchEvent(new Event("mouseenter"));
-    const hotLines = svg.querySelectorAll("line.mtx-hot").length;
-    const selected = grid.querySelector(".mtx-panel.mtx-selected");
-    const result = {
-      layer: +layerSelect.value, head: +headSelect.value, start: state.start, mask: maskToggle.checked,
-      panels: grid.querySelectorAll(".mtx-panel").length,
-      selected: selected ? [+selected.dataset.layer, +selected.dataset.head] : null,
-      range: rangeLabel.textContent, lines, heatmap, hot_lines: hotLines,
-      query_tokens: [...svg.querySelectorAll('text[data-side="q"]')].map((t) => t.textContent),
-      errors, ms_to_show: readyTime - startTime, ms_self_test: performance.now() - testTime,
-    };
-    make("pre", { class: "mtx-test-output", id: root.id + "-test" }, root, JSON.stringify(result));
+  // Automated checks only (selftest.js): page.html#test=... drives this view's controls.
+  if (/test=/.test(window.location.hash)) {
+    const shownAfterMs = performance.now() - startTime;
+    safely(() => runSelfTest(root, { errors, report, shownAfterMs, red: [LOW[0], HIGH[0]] }))();
   }
 }

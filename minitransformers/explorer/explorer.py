@@ -65,7 +65,7 @@ class AttentionExplorer:
             f" || document.getElementById({json.dumps(root_id)})"
         )
         start = f"startExplorer({root});"
-        script = f"(function () {{\n{_asset('explorer.js')}\n{start}\n}})();"
+        script = f"(function () {{\n{_asset('explorer.js')}\n{_asset('selftest.js')}\n{start}\n}})();"
         return (
             f'<div class="mtx-explorer" id="{root_id}">\n'
             f"<style>{_asset('explorer.css')}</style>\n"
