@@ -98,6 +98,8 @@ class TransformerConfig:
             attention_dropout=self.attention_dropout,
             output_dropout=self.hidden_dropout,
             impl=self.attn_impl,
+            # Options for custom attention classes, e.g. {"n_kv_heads": 2} for grouped-query.
+            **self.extra.get("attention_kwargs", {}),
         )
 
     @classmethod
@@ -112,11 +114,24 @@ class TransformerConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data form of the config (component classes are stored by their registered name)."""
+        """Plain-data form of the config; components given as classes are stored by registered name.
+
+        A component that is not registered (a lambda, a ``functools.partial``)
+        has no name to store: register it, or pass its options through ``extra``.
+        """
+        from .registry import REGISTRIES
+
         data = dataclasses.asdict(self)
-        for key, value in data.items():
+        for key, registry in REGISTRIES.items():
+            value = data[key]
             if callable(value):
-                data[key] = getattr(value, "__name__", repr(value))
+                name = registry.name_of(value)
+                if name is None:
+                    raise ValueError(
+                        f"config.{key}={value!r} is not a registered {key}, so it cannot be saved by "
+                        f"name; register it with @{key.upper()}S.register(name) and use that name"
+                    )
+                data[key] = name
         return data
 
     @classmethod

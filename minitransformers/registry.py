@@ -64,6 +64,10 @@ class Registry:
                 f"A {self.kind} component must accept these keyword arguments."
             ) from error
 
+    def name_of(self, factory: Callable[..., Any]) -> str | None:
+        """The name ``factory`` is registered under, or None."""
+        return next((name for name, f in self._factories.items() if f is factory), None)
+
     def __contains__(self, name: str) -> bool:
         return name in self._factories
 
@@ -76,3 +80,12 @@ POSITIONALS = Registry("positional")
 NORMS = Registry("norm")
 FEEDFORWARDS = Registry("feedforward")
 BLOCKS = Registry("block")
+
+# Config field -> the registry that resolves it.
+REGISTRIES = {
+    "attention": ATTENTIONS,
+    "positional": POSITIONALS,
+    "norm": NORMS,
+    "feedforward": FEEDFORWARDS,
+    "block": BLOCKS,
+}

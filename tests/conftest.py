@@ -1,11 +1,11 @@
-"""Shared test settings: deterministic seeds and a small thread count (CI has 2 cores)."""
+"""Shared test settings: deterministic seeds, one thread, a headless matplotlib backend."""
 
 import matplotlib
 import pytest
 import torch
 
 matplotlib.use("Agg")
-torch.set_num_threads(2)
+torch.set_num_threads(1)  # tiny test models run fastest on one thread
 
 
 @pytest.fixture(autouse=True)
