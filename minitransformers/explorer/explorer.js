@@ -47,7 +47,8 @@ function startExplorer(root) {
     };
   }
   const shortToken = (i) => {
-    const token = data.tokens[i];
+    // Make whitespace visible: a space token would otherwise be an empty label.
+    const token = data.tokens[i].replace(/ /g, "\u2423").replace(/\n/g, "\u21b5").replace(/\t/g, "\u21e5");
     return token.length > 16 ? token.slice(0, 15) + "\u2026" : token;
   };
   const windowEnd = () => Math.min(state.start + W, T);
