@@ -163,11 +163,15 @@ def compare_embeddings(
     if not 2 <= n_clusters <= len(texts):
         raise ValueError(f"n_clusters must be between 2 and {len(texts)}, found {n_clusters}")
     metrics.require_sklearn()
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
     results = {}
     for name, embed in embedders.items():
         embeddings = metrics.as_embedding_matrix(embed(texts), n_expected=len(texts))
-        results[name] = _measure(name, embeddings, texts, labels, flags, n_clusters, seed, tsne)
+        # One thread for scikit-learn: its OpenMP workers spin while they wait, and on a busy
+        # two-core machine a 300-point t-SNE took 44 s with two threads and 1 s with one.
+        with threadpool_limits(limits=1):
+            results[name] = _measure(name, embeddings, texts, labels, flags, n_clusters, seed, tsne)
     return ComparisonResult(texts=texts, labels=labels, confusable=flags, results=results)
 
 

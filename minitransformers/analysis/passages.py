@@ -30,8 +30,8 @@ DEFAULT_PLAYS: tuple[str, ...] = (
 
 _FIRST_ACT = re.compile(r"^\s*(ACT|Act|Actus)\s+(I|1|Primus)\b.*$", re.MULTILINE)
 _HEADING = re.compile(r"^(ACT|SCENE|ACTUS|SCOENA|SCENA)\b", re.IGNORECASE)
-# A speaker tag: a short capitalised name on its own line ("FIRST WITCH.", "Sampson.", "THESEUS").
-_SPEAKER = re.compile(r"^[A-Z][A-Za-z'\-]*(\s+[A-Za-z'\-]+){0,3}\.?$")
+# A speaker tag: a short capitalised name on its own line ("FIRST WITCH.", "Sec. Witch.", "THESEUS").
+_SPEAKER = re.compile(r"^[A-Z][A-Za-z'.\-]*(\s+[A-Za-z'.\-]+){0,3}$")
 _STAGE_DIRECTION = re.compile(r"\[[^\]]*\]", re.DOTALL)
 _BARE_DIRECTION = re.compile(r"^(Enter|Exit|Exeunt|Re-enter)\b")
 
