@@ -22,8 +22,9 @@ from minitransformers.analysis.passages import DEFAULT_PLAYS, spoken_lines
 # --- synthetic data -----------------------------------------------------------------------
 
 
-def _blobs(n_per_label: int = 20, n_labels: int = 4, width: int = 16, noise: float = 0.05,
-           seed: int = 0) -> tuple[np.ndarray, list[str]]:
+def _blobs(
+    n_per_label: int = 20, n_labels: int = 4, width: int = 16, noise: float = 0.05, seed: int = 0
+) -> tuple[np.ndarray, list[str]]:
     """Well separated clusters: each label's one-hot direction plus a little noise."""
     rng = np.random.default_rng(seed)
     labels = [f"label{k}" for k in range(n_labels) for _ in range(n_per_label)]
@@ -259,8 +260,9 @@ def test_make_embedder_wraps_sentence_embeddings_lazily():
 def test_plot_draws_one_panel_per_embedder_and_needs_tsne():
     texts, labels, embedders = _embedders()
     flags = [i in PLANTED for i in range(len(texts))]
-    result = compare_embeddings(texts[:30], labels[:30], embedders_for(embedders, 30),
-                                confusable=flags[:30], tsne=True)
+    result = compare_embeddings(
+        texts[:30], labels[:30], _first_rows(embedders, 30), confusable=flags[:30], tsne=True
+    )
     fig = plot(result)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     single = plot(result, "good", annotate="confusable", color_by="cluster")
@@ -271,7 +273,7 @@ def test_plot_draws_one_panel_per_embedder_and_needs_tsne():
         plot(no_map, "good")
 
 
-def embedders_for(embedders, n):
+def _first_rows(embedders, n):
     """The same embedders cut to the first ``n`` rows."""
     return {name: (lambda t, f=embed: f(t)[:n]) for name, embed in embedders.items()}
 
