@@ -51,7 +51,8 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[dict]]:
             filled = input_ids[0].clone()
             filled[position] = token_id
             candidates.append({
-                "token": tokenizer.convert_ids_to_tokens(token_id),
+                # Readable text of the token: "man", not the byte-level "Ġman".
+                "token": tokenizer.decode([token_id]).strip(),
                 "token_id": token_id,
                 "probability": probability,
                 "sequence": _decode_without_frame(tokenizer, filled.tolist(), mask_id),

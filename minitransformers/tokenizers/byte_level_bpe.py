@@ -49,6 +49,12 @@ class ByteLevelBPETokenizer(Tokenizer):
         add_prefix_space: put a space before the text, so the first word is
             encoded like every other word (``"Ġhello"`` instead of ``"hello"``).
         padding_side: ``"right"``, or ``"left"`` for batched generation.
+        frame: ``"none"`` adds no special tokens (GPT-2); ``"bert"`` frames texts as
+            ``cls A sep [B sep]`` with segment ids, for a BERT trained on this vocabulary.
+
+    As in RoBERTa, the mask token swallows the space before it: in ``"the <mask>."``
+    the mask stands for a whole word such as ``"Ġquestion"``, which is how masked
+    training examples look, instead of leaving a stray ``"Ġ"`` token in front of it.
     """
 
     def __init__(
@@ -60,6 +66,7 @@ class ByteLevelBPETokenizer(Tokenizer):
         add_prefix_space: bool = False,
         ignore_merges: bool = False,
         padding_side: str = "right",
+        frame: str = "none",
     ) -> None:
         if special_tokens is None:
             special_tokens = {"bos": ENDOFTEXT, "eos": ENDOFTEXT} if ENDOFTEXT in vocab else {}
@@ -70,6 +77,11 @@ class ByteLevelBPETokenizer(Tokenizer):
         self.ranks = {pair: rank for rank, pair in enumerate(self.merges)}
         self.add_prefix_space = add_prefix_space
         self.ignore_merges = ignore_merges
+        if frame not in ("none", "bert"):
+            raise ValueError(f"frame must be 'none' or 'bert', got {frame!r}")
+        if frame == "bert" and (self.cls_token_id is None or self.sep_token_id is None):
+            raise ValueError("frame='bert' needs 'cls' and 'sep' special tokens")
+        self.frame = frame
         self.cache: dict[str, list[int]] = {}  # word -> ids; see the module docstring
 
     # ------------------------------------------------------------------ the algorithm
@@ -128,6 +140,29 @@ class ByteLevelBPETokenizer(Tokenizer):
             text_to_byte_chars(text)
         return super().encode_ordinary(text)
 
+    def split_on_special_tokens(self, text: str) -> list[tuple[str, bool]]:
+        """Like the base class, but a space just before the mask token belongs to the mask."""
+        pieces = super().split_on_special_tokens(text)
+        mask = self.special_tokens.get("mask")
+        if mask is None:
+            return pieces
+        for i in range(len(pieces) - 1):
+            piece, is_special = pieces[i]
+            if not is_special and pieces[i + 1] == (mask, True) and piece.endswith(" "):
+                pieces[i] = (piece[:-1], False)
+        return [(piece, is_special) for piece, is_special in pieces if piece]
+
+    def _add_special_tokens(
+        self, ids_a: list[int], ids_b: list[int] | None
+    ) -> tuple[list[int], list[int]]:
+        if self.frame == "none":
+            return super()._add_special_tokens(ids_a, ids_b)
+        cls, sep = self.cls_token_id, self.sep_token_id
+        ids = [cls, *ids_a, sep]
+        if ids_b is None:
+            return ids, [0] * len(ids)
+        return ids + ids_b + [sep], [0] * len(ids) + [1] * (len(ids_b) + 1)
+
     def _encode_plain(self, text: str) -> list[int]:
         ids: list[int] = []
         for word in self.pre_tokenize(text):
@@ -170,6 +205,7 @@ class ByteLevelBPETokenizer(Tokenizer):
                     "extra_special_tokens",
                     "add_prefix_space",
                     "padding_side",
+                    "frame",
                 )
                 if k in settings
             }
@@ -201,6 +237,7 @@ class ByteLevelBPETokenizer(Tokenizer):
             "extra_special_tokens": [t for t in self.all_special_tokens if t not in roles],
             "add_prefix_space": self.add_prefix_space,
             "padding_side": self.padding_side,
+            "frame": self.frame,
         }
         (directory / "tokenizer_config.json").write_text(
             json.dumps(settings, indent=2), encoding="utf-8"

@@ -1,0 +1,63 @@
+"""The Shakespeare data behind the shipped checkpoints: one tokenizer, two objectives.
+
+mini-GPT and mini-BERT are trained on the same plays, with the same byte-level
+BPE tokenizer, for the same number of steps of the same batch shape, so that
+comparing them compares the attention mask and the objective, nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..data import CausalLMDataset, MaskedLMDataset, concatenate_ids, train_validation_split
+from ..tokenizers import ByteLevelBPETokenizer, CharTokenizer
+from ..tokenizers.bpe_trainer import train_bpe
+
+ENDOFTEXT = "<|endoftext|>"
+# Roles -> tokens. GPT needs only the end-of-text token; BERT needs the other four.
+SPECIAL_TOKENS = {"eos": ENDOFTEXT, "bos": ENDOFTEXT, "pad": "<pad>", "cls": "<cls>",
+                  "sep": "<sep>", "mask": "<mask>"}
+
+
+def shakespeare_texts() -> tuple[dict[str, str], dict[str, str]]:
+    """``(train, validation)`` works; validation plays are never seen in training."""
+    return train_validation_split()
+
+
+def train_shakespeare_tokenizer(train: dict[str, str], vocab_size: int = 8192) -> ByteLevelBPETokenizer:
+    """Learn the shared byte-level BPE vocabulary on the training plays only."""
+    specials = list(dict.fromkeys(SPECIAL_TOKENS.values()))
+    learned = train_bpe(train.values(), vocab_size=vocab_size, special_tokens=specials)
+    return ByteLevelBPETokenizer(learned.vocab, learned.merges, special_tokens=SPECIAL_TOKENS)
+
+
+def paragraphs(text: str) -> list[str]:
+    """Speeches and stage directions: the text's blank-line separated paragraphs."""
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def causal_lm_dataset(tokenizer, works: dict[str, str], block_size: int) -> CausalLMDataset:
+    """All works as one token stream (``<|endoftext|>`` between works), cut into blocks."""
+    documents = [tokenizer.encode_ordinary(text) for text in works.values()]
+    return CausalLMDataset(concatenate_ids(documents, separator_id=tokenizer.eos_token_id), block_size)
+
+
+def masked_lm_dataset(tokenizer, works: dict[str, str], block_size: int, seed: int = 0) -> MaskedLMDataset:
+    """``<cls> A <sep> B <sep>`` examples from consecutive paragraphs, 15% masked, with NSP labels."""
+    segments = [tokenizer.encode_ordinary(p) for text in works.values() for p in paragraphs(text)]
+    return MaskedLMDataset(
+        segments, block_size=block_size, cls_token_id=tokenizer.cls_token_id,
+        sep_token_id=tokenizer.sep_token_id, pad_token_id=tokenizer.pad_token_id,
+        mask_token_id=tokenizer.mask_token_id, vocab_size=tokenizer.vocab_size,
+        next_sentence=True, seed=seed,
+    )
+
+
+def char_tokenizer(train: dict[str, str]) -> CharTokenizer:
+    """Characters of the training plays, plus ``<unk>`` for any the validation plays add."""
+    return CharTokenizer.from_text("".join(train.values()), special_tokens={"unk": "<unk>"})
+
+
+def char_lm_dataset(tokenizer: CharTokenizer, works: dict[str, str], block_size: int) -> CausalLMDataset:
+    """The works as one character stream, cut into blocks."""
+    return CausalLMDataset(tokenizer.encode_ordinary("\n\n".join(works.values())), block_size)
