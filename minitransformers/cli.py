@@ -21,7 +21,7 @@ COMMANDS = {
     "fill-mask": ("fill_mask", "predict the [MASK] tokens of a text with a mini-BERT checkpoint"),
     "embed": ("embed", "sentence embeddings (one row per input line) as a .npy, .pt or .csv file"),
     "attention": ("attention", "save an attention-map PNG for a text"),
-    "train": ("train", "train a model (see minitransformers.training)"),
+    "train": ("train", "pre-train mini-GPT or mini-BERT on Shakespeare (reproduces weights/)"),
 }
 
 EPILOG = """examples:

@@ -4,7 +4,8 @@
     python scripts/train_shipped.py --only gpt --steps 50       # a quick smoke run
 
 On a CPU laptop the full run takes hours; the shipped ones were trained on one GPU
-(see each model card for the hardware and wall time).
+(see each model card for the hardware and wall time). For one model with custom
+settings use `python -m minitransformers train --help`.
 """
 
 import argparse

@@ -1,28 +1,49 @@
-"""``minitransformers train``: trains a model when ``minitransformers.training`` provides a command line.
+"""``minitransformers train {gpt,bert,char}``: pre-train a model on the Shakespeare corpus.
 
-Until then it says so and exits; training works from Python and the notebooks.
+The defaults reproduce the shipped checkpoints (see weights/README.md). Change
+any training setting with ``--set key=value`` or a JSON file of settings:
+
+  minitransformers train gpt --output runs --steps 200
+  minitransformers train bert --output runs --config my_settings.json --set learning_rate=3e-4
+  minitransformers train gpt --output runs --resume        # continue an interrupted run
+  torchrun --nproc_per_node=2 -m minitransformers train gpt --output runs   # several processes
+
+Checkpoints are written every 250 steps to <output>/_checkpoints/<name>/.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help="options passed on to the trainer")
+    parser.add_argument("kind", choices=["gpt", "bert", "char"], help="which model to train")
+    parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
+                        help="training settings to change, e.g. --set learning_rate=3e-4 batch_size=32")
+    parser.add_argument("--output", type=Path, default=Path("runs"), help="where the trained model goes")
+    parser.add_argument("--config", type=Path, help="a JSON file of training settings (TrainConfig fields)")
+    parser.add_argument("--steps", type=int, help="number of optimiser steps (default: as shipped)")
+    parser.add_argument("--preset", default="mini", choices=["tiny", "mini"], help="model size (gpt, bert)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
+    from ..recipes.shipped import DIRECTORY_NAMES, default_train_config, train_shipped
+    from ..training import TrainConfig
 
-    try:
-        training = importlib.import_module("minitransformers.training")
-    except ImportError:
-        training = None
-    trainer_main = getattr(training, "main", None)
-    if trainer_main is None:
-        print("minitransformers train: training from the command line is coming soon; for now "
-              "train from Python or the notebooks (minitransformers.training)", file=sys.stderr)
-        return 1
-    return trainer_main(args.rest) or 0
+    directory = args.output / DIRECTORY_NAMES[args.kind]
+    config = default_train_config(args.kind, directory, args.device, args.steps)
+    if args.config is not None:
+        if not args.config.exists():
+            raise FileNotFoundError(f"no config file at {args.config}")
+        # The file's settings replace the defaults; overrides on the command line come last.
+        config = TrainConfig.from_dict({**config.to_dict(), **TrainConfig.from_json(args.config).to_dict()})
+    for item in args.overrides:
+        if "=" not in item:
+            raise ValueError(f"override {item!r} is not KEY=VALUE, e.g. learning_rate=3e-4")
+    config = config.with_overrides(args.overrides)
+    record = train_shipped(args.kind, args.output, config, preset=args.preset, resume=args.resume)
+    print(f"saved {directory}: validation {record['validation']}")
+    return 0
