@@ -33,6 +33,9 @@ from .components import (  # noqa: E402
     SlidingWindowAttention, SwiGLUFeedForward, grouped_query,
 )
 from .device import pick_device, pick_dtype  # noqa: E402
+from .explorer import AttentionExplorer, explore  # noqa: E402
+from .generation import generate, generate_stream, stream_text  # noqa: E402
+from .inference import fill_mask, next_sentence_score, sentence_embeddings  # noqa: E402
 from .inspection import (  # noqa: E402
     ActivationCache, attention_entropy, attention_rollout, head_entropy, hook_names, hooks,
     model_hooks, patch_from, run_with_cache, zero_head,
