@@ -57,3 +57,21 @@ def test_torch_compile_matches_eager(kind):
         fast = compiled(ids, attention_mask=attention_mask)
     key = "last_hidden_state" if kind == "bert" else "logits"
     assert torch.allclose(getattr(fast, key), getattr(eager, key), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_torch_compile_training_step_matches_eager():
+    torch._dynamo.reset()
+    config = GPTConfig.preset("tiny", hidden_dropout=0.0, attention_dropout=0.0)
+    eager = GPTLMHeadModel(config)
+    compiled_model = GPTLMHeadModel(config)
+    compiled_model.load_state_dict(eager.state_dict())
+    compiled = torch.compile(compiled_model, fullgraph=True)
+    ids = torch.randint(0, 1000, (2, 16))
+    eager_loss = eager(ids, labels=ids).loss
+    compiled_loss = compiled(ids, labels=ids).loss
+    eager_loss.backward()
+    compiled_loss.backward()
+    assert torch.allclose(compiled_loss, eager_loss, atol=1e-5)
+    for (name, p_eager), p_compiled in zip(eager.named_parameters(), compiled_model.parameters()):
+        assert torch.allclose(p_compiled.grad, p_eager.grad, atol=1e-5), name
