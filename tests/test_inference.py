@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -159,3 +161,16 @@ def test_helpers_say_what_model_or_text_they_need(tokenizer):
         next_sentence_score(BertForMaskedLM(config), tokenizer, "a", "b")
     with pytest.raises(ValueError, match="pooling"):
         sentence_embeddings(BertModel(config), tokenizer, ["a"], pooling="max")
+
+
+def test_fill_mask_understands_the_bracketed_mask_spelling_with_any_tokenizer():
+    from minitransformers import BertForPreTraining, load_tokenizer
+    from minitransformers.inference import fill_mask
+
+    weights = Path(__file__).resolve().parents[1] / "weights" / "mini-bert-shakespeare"
+    model, tokenizer = BertForPreTraining.from_pretrained(weights), load_tokenizer(weights)
+    assert tokenizer.convert_ids_to_tokens(tokenizer.mask_token_id) == "<mask>"
+    bracketed = fill_mask(model, tokenizer, "My lord, the [MASK] is dead.")
+    native = fill_mask(model, tokenizer, "My lord, the <mask> is dead.")
+    assert bracketed == native
+    assert [c["token"] for c in native[0]] and all(not c["token"].startswith("Ġ") for c in native[0])

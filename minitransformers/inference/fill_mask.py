@@ -21,6 +21,9 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[dict]]:
     right) of ``top_k`` dicts, most likely first:
     ``{"token": str, "token_id": int, "probability": float, "sequence": str}``
     where ``sequence`` is the text with that mask filled in (other masks left).
+
+    ``[MASK]`` is understood whatever the tokenizer calls its mask token
+    (``<mask>`` for our byte-level BPE), so one sentence works with every model.
     """
     check_text(text)
     if top_k <= 0:
@@ -28,12 +31,13 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[dict]]:
     mask_id = tokenizer.mask_token_id
     if mask_id is None:
         raise ValueError("this tokenizer has no mask token; fill_mask needs a BERT-style tokenizer")
+    mask_token = tokenizer.convert_ids_to_tokens(mask_id)
+    text = text.replace("[MASK]", mask_token)
     batch = tokenizer(text, truncation=True, max_length=model.config.max_positions,
                       return_tensors="pt")
     input_ids = batch["input_ids"].to(model_device(model))  # (1, t)
     mask_positions = (input_ids[0] == mask_id).nonzero().flatten().tolist()
     if not mask_positions:
-        mask_token = tokenizer.convert_ids_to_tokens(mask_id)
         raise ValueError(f"no {mask_token} in the text {text!r}; put {mask_token} where a word "
                          f"should be predicted")
     with evaluating(model):
