@@ -59,7 +59,7 @@ def save_attention_figure(model, tokenizer, text: str, path: Path, layer: int | 
     ids = tokenizer.encode(text, truncation=True, max_length=body.config.max_positions)
     if not ids:
         raise CLIError("the text encodes to zero tokens; give some text")
-    tokens = tokenizer.convert_ids_to_tokens(ids)
+    tokens = tokenizer.display_tokens(ids)
     with torch.no_grad():
         attentions = body(torch.tensor([ids], device=body.device), output_attentions=True).attentions
     if head is not None:

@@ -128,6 +128,6 @@ def explore(
     Returns an ``AttentionExplorer``: displayed inline in Jupyter, ``.save_html(path)`` for a file.
     """
     ids, segments = encode_input(text_or_ids, tokenizer, text_pair, token_type_ids)
-    tokens = tokenizer.convert_ids_to_tokens(ids) if tokenizer is not None else None
+    tokens = tokenizer.display_tokens(ids) if tokenizer is not None else None
     data = attention_data(model, ids, segments, tokens, max_tokens=max_tokens, layers=layers)
     return AttentionExplorer(data, window=window, title=title)

@@ -285,6 +285,11 @@ class Tokenizer(ABC):
             return self._id_to_token(ids)
         return [self._id_to_token(int(i)) for i in ids]
 
+    def display_tokens(self, ids: Sequence[int]) -> list[str]:
+        """Token labels for plots and pages; the same as ``convert_ids_to_tokens`` unless a
+        tokenizer's raw token strings are hard to read (byte-level BPE overrides it)."""
+        return self.convert_ids_to_tokens(ids)
+
     def _id_to_token(self, index: int) -> str:
         if not 0 <= index < len(self.id_to_token):
             raise ValueError(

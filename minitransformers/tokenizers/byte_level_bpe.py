@@ -169,6 +169,18 @@ class ByteLevelBPETokenizer(Tokenizer):
             ids.extend(self._word_ids(word))
         return ids
 
+    def display_tokens(self, ids: Sequence[int]) -> list[str]:
+        """Readable labels: each token's own text (``"Ġking"`` -> ``"king"``), ``"␣"`` for a bare
+        space, ``"↵"`` for a newline; special tokens as they are."""
+        labels = []
+        for token in self.convert_ids_to_tokens(ids):
+            if token in self.all_special_tokens:
+                labels.append(token)
+                continue
+            text = byte_chars_to_text([token])
+            labels.append(text.strip() or text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥"))
+        return labels
+
     def _tokens_to_text(self, tokens: list[str]) -> str:
         """Pieces -> bytes -> UTF-8 text; invalid byte sequences become "�" (U+FFFD)."""
         return byte_chars_to_text(tokens)
