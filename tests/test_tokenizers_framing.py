@@ -45,3 +45,14 @@ def test_bad_frame_is_rejected(learned):
     no_cls = {k: v for k, v in SPECIALS.items() if k != "cls"}
     with pytest.raises(ValueError, match="needs 'cls' and 'sep'"):
         ByteLevelBPETokenizer(learned.vocab, learned.merges, special_tokens=no_cls, frame="bert")
+
+
+def test_display_tokens_are_readable(learned):
+    tok = _tokenizer(learned, "bert")
+    ids = tok.encode_ordinary("the king\n <mask>")
+    raw = tok.convert_ids_to_tokens(ids)
+    shown = tok.display_tokens(ids)
+    assert len(shown) == len(raw)
+    assert not any("Ġ" in label or "Ċ" in label for label in shown)
+    assert shown[-1] == "<mask>" and "↵" in shown
+    assert "".join(shown).replace("↵", "") == "theking<mask>"
