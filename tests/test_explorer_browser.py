@@ -100,7 +100,7 @@ def test_picking_layer_and_head_shows_that_heads_weights(gpt_page, tmp_path):
         # Hovering the first query token highlights exactly its lines.
         assert report["hot_lines"] == sum(1 for q, _, _ in report["lines"] if q == start)
     # The heads really differ, so the check above could tell a wrong head apart.
-    a, b = (torch.tensor(data["attentions"][l][h]) for l, h in [(0, 0), (1, 1)])
+    a, b = (torch.tensor(data["attentions"][layer][h]) for layer, h in [(0, 0), (1, 1)])
     assert (a - b).abs().max() > 10 * PIXEL_TOLERANCE
 
 

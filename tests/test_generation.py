@@ -132,7 +132,9 @@ def test_generation_stops_when_every_row_is_done(model, prompt):
 
 
 def test_stop_strings_use_the_decode_function(model, prompt):
-    decode = lambda ids: " ".join(f"<{i}>" for i in ids)
+    def decode(ids):
+        return " ".join(f"<{i}>" for i in ids)
+
     alone = prompt[:1]
     free = generate(model, alone, max_new_tokens=10, eos_token_id=[])
     target = f"<{int(free[0, 6 + 3])}>"

@@ -124,7 +124,8 @@ def test_untied_config_refused_for_lm_head(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({**config, "tie_word_embeddings": False}))
     with pytest.raises(CheckpointError, match="tie_word_embeddings=false"):
         GPTLMHeadModel.from_pretrained(tmp_path)
-    assert GPTModel.from_pretrained(tmp_path).loading_report.loaded == 16  # 2 embeddings + 12 in the block + 2 final norm
+    # 2 embeddings + 12 in the block + 2 final norm
+    assert GPTModel.from_pretrained(tmp_path).loading_report.loaded == 16
 
 
 def broken_state(checkpoint):

@@ -59,7 +59,7 @@ def load_tokenizer_for(folder: Path):
     try:
         from ..tokenizers import load_tokenizer
     except ImportError as error:
-        raise CLIError(f"cannot load a tokenizer: minitransformers.tokenizers is not available ({error})")
+        raise CLIError(f"cannot load a tokenizer: minitransformers.tokenizers is not available ({error})") from None
     try:
         return load_tokenizer(folder)
     except (FileNotFoundError, ValueError) as error:

@@ -126,9 +126,8 @@ _COLOPHON = re.compile(r"^\s*(THE END\.?|FINIS\b.*)\s*$", re.IGNORECASE)
 def clean_text(raw: str) -> str:
     """Strip Gutenberg boilerplate and tidy whitespace; returns text ending in one newline."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    start = None
-    for start in _START_MARKERS.finditer(text):
-        pass  # the last start marker wins: the small print can precede the real start
+    # The last start marker wins: the small print can precede the real start.
+    start = next(reversed(list(_START_MARKERS.finditer(text))), None)
     if start is not None:
         text = text[start.end() :]
     end = _END_MARKERS.search(text)

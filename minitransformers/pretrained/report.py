@@ -97,5 +97,6 @@ class CheckpointMismatchError(CheckpointError):
         if report.missing or report.unexpected or report.mismatched:
             hints.append("check that the checkpoint matches this class and config; strict=False loads "
                          "what fits and lists the rest in model.loading_report")
-        super().__init__(f"cannot load {report.source} into {report.model}:\n{report.describe(problems_only=True)}\nTo fix: "
+        super().__init__(f"cannot load {report.source} into {report.model}:\n"
+                         f"{report.describe(problems_only=True)}\nTo fix: "
                          + "; ".join(hints))
