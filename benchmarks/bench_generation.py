@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 import transformers
 
+from common import Row  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 from minitransformers import GPTLMHeadModel
 from minitransformers.generation import generate
 
@@ -71,6 +73,71 @@ def build_models(config: transformers.GPT2Config, device: torch.device, dtype: t
     return models
 
 
+def run(device: torch.device, quick: bool, *, contexts: list[int] | None = None, n_new: int | None = None,
+        repeats: int = 3, dtype: torch.dtype = torch.float32,
+        skip_no_cache_above: int | None = None) -> list[Row]:
+    """Print the generation table and return summary rows for ``run_all.py``."""
+    if quick:
+        config = transformers.GPT2Config(n_layer=2, n_embd=128, n_head=4, n_positions=256)
+        contexts, n_new = contexts or [64, 256], n_new or 8
+    else:
+        config = transformers.GPT2Config()  # GPT-2 small: 12 layers, 768 wide, 1024 positions
+        contexts, n_new = contexts or [64, 256, 1024], n_new or 32
+    transformers.utils.logging.disable_progress_bar()
+    rows = []
+    with torch.no_grad():
+        models = build_models(config, device, dtype)
+        print(f"device {device}, {dtype}, torch {torch.__version__}, transformers {transformers.__version__}")
+        print(f"model: {config.n_layer} layers, width {config.n_embd}, {config.n_head} heads, "
+              f"vocab {config.vocab_size}; greedy, {n_new} new tokens, median of {repeats} runs\n")
+        header = (f"{'context':>7} | {'ours cache':>10} {'ours no-cache':>13} {'ours sdpa':>10} | "
+                  f"{'hf':>8} {'hf eager':>8} | {'cache speed-up':>14} {'ours/hf':>7} {'sdpa/hf':>7} | same ids")
+        print(header + "\n" + "-" * len(header))
+        for context in contexts:
+            prompt_length = context - n_new  # the sequence ends exactly at the context length
+            if prompt_length < 1 or context > config.n_positions:
+                print(f"{context:>7} | skipped: needs {n_new} < context <= {config.n_positions}")
+                continue
+            prompt = torch.randint(0, config.vocab_size, (1, prompt_length),
+                                   generator=torch.Generator().manual_seed(context)).to(device)
+
+            def ours(model, use_cache=True, prompt=prompt):
+                return lambda: generate(model, prompt, n_new, use_cache=use_cache, eos_token_id=[])
+
+            def theirs(model, prompt=prompt):
+                return lambda: model.generate(prompt, max_new_tokens=n_new, min_new_tokens=n_new,
+                                              do_sample=False, use_cache=True,
+                                              pad_token_id=config.eos_token_id)
+
+            speed = {}
+            speed["cache"], ours_ids = tokens_per_second(ours(models["ours"]), n_new, repeats, device)
+            if skip_no_cache_above is None or context <= skip_no_cache_above:
+                speed["no_cache"], _ = tokens_per_second(ours(models["ours"], use_cache=False), n_new,
+                                                         repeats, device)
+            else:
+                speed["no_cache"] = float("nan")
+            speed["sdpa"], _ = tokens_per_second(ours(models["ours_sdpa"]), n_new, repeats, device)
+            speed["hf"], hf_ids = tokens_per_second(theirs(models["hf"]), n_new, repeats, device)
+            speed["hf_eager"], _ = tokens_per_second(theirs(models["hf_eager"]), n_new, repeats, device)
+            same = torch.equal(ours_ids.cpu(), hf_ids.cpu())
+            print(f"{context:>7} | {speed['cache']:>10.1f} {speed['no_cache']:>13.1f} {speed['sdpa']:>10.1f} | "
+                  f"{speed['hf']:>8.1f} {speed['hf_eager']:>8.1f} | "
+                  f"{speed['cache'] / speed['no_cache']:>13.2f}x {speed['cache'] / speed['hf']:>6.2f}x "
+                  f"{speed['sdpa'] / speed['hf']:>6.2f}x | {'yes' if same else 'NO'}", flush=True)
+            name = f"{config.n_layer}L-{config.n_embd} ctx {context}"
+            note = "" if same else "token ids differ from transformers"
+            rows += [
+                Row("generation", f"{name} manual+cache vs hf eager", speed["cache"], speed["hf_eager"], "tok/s",
+                    True, note),
+                Row("generation", f"{name} sdpa+cache vs hf sdpa", speed["sdpa"], speed["hf"], "tok/s", True),
+                Row("generation", f"{name} manual: cache vs no cache", speed["cache"], speed["no_cache"],
+                    "tok/s", True),
+            ]
+    print("\nSpeeds are new tokens per second. cache speed-up = ours with / without the KV cache; "
+          "ours/hf and sdpa/hf above 1 mean ours is faster than transformers' default attention.")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -85,56 +152,8 @@ def main() -> None:
     parser.add_argument("--skip-no-cache-above", type=int, default=None,
                         help="skip the slow no-cache run for contexts longer than this")
     args = parser.parse_args()
-
-    device, dtype = torch.device(args.device), getattr(torch, args.dtype)
-    if args.quick:
-        config = transformers.GPT2Config(n_layer=2, n_embd=128, n_head=4, n_positions=256)
-        contexts, n_new = args.contexts or [64, 256], args.new_tokens or 8
-    else:
-        config = transformers.GPT2Config()  # GPT-2 small: 12 layers, 768 wide, 1024 positions
-        contexts, n_new = args.contexts or [64, 256, 1024], args.new_tokens or 32
-    torch.set_grad_enabled(False)
-    transformers.utils.logging.disable_progress_bar()
-    models = build_models(config, device, dtype)
-    print(f"device {device}, {dtype}, torch {torch.__version__}, transformers {transformers.__version__}")
-    print(f"model: {config.n_layer} layers, width {config.n_embd}, {config.n_head} heads, "
-          f"vocab {config.vocab_size}; greedy, {n_new} new tokens, median of {args.repeats} runs\n")
-    header = (f"{'context':>7} | {'ours cache':>10} {'ours no-cache':>13} {'ours sdpa':>10} | "
-              f"{'hf':>8} {'hf eager':>8} | {'cache speed-up':>14} {'ours/hf':>7} {'sdpa/hf':>7} | same ids")
-    print(header + "\n" + "-" * len(header))
-    for context in contexts:
-        prompt_length = context - n_new  # the sequence ends exactly at the context length
-        if prompt_length < 1 or context > config.n_positions:
-            print(f"{context:>7} | skipped: needs {n_new} < context <= {config.n_positions}")
-            continue
-        prompt = torch.randint(0, config.vocab_size, (1, prompt_length),
-                               generator=torch.Generator().manual_seed(context)).to(device)
-
-        def ours(model, use_cache=True, prompt=prompt):
-            return lambda: generate(model, prompt, n_new, use_cache=use_cache, eos_token_id=[])
-
-        def theirs(model, prompt=prompt):
-            return lambda: model.generate(prompt, max_new_tokens=n_new, min_new_tokens=n_new,
-                                          do_sample=False, use_cache=True,
-                                          pad_token_id=config.eos_token_id)
-
-        speed = {}
-        speed["cache"], ours_ids = tokens_per_second(ours(models["ours"]), n_new, args.repeats, device)
-        if args.skip_no_cache_above is None or context <= args.skip_no_cache_above:
-            speed["no_cache"], _ = tokens_per_second(ours(models["ours"], use_cache=False), n_new,
-                                                     args.repeats, device)
-        else:
-            speed["no_cache"] = float("nan")
-        speed["sdpa"], _ = tokens_per_second(ours(models["ours_sdpa"]), n_new, args.repeats, device)
-        speed["hf"], hf_ids = tokens_per_second(theirs(models["hf"]), n_new, args.repeats, device)
-        speed["hf_eager"], _ = tokens_per_second(theirs(models["hf_eager"]), n_new, args.repeats, device)
-        same = torch.equal(ours_ids.cpu(), hf_ids.cpu())
-        print(f"{context:>7} | {speed['cache']:>10.1f} {speed['no_cache']:>13.1f} {speed['sdpa']:>10.1f} | "
-              f"{speed['hf']:>8.1f} {speed['hf_eager']:>8.1f} | "
-              f"{speed['cache'] / speed['no_cache']:>13.2f}x {speed['cache'] / speed['hf']:>6.2f}x "
-              f"{speed['sdpa'] / speed['hf']:>6.2f}x | {'yes' if same else 'NO'}")
-    print("\nSpeeds are new tokens per second. cache speed-up = ours with / without the KV cache; "
-          "ours/hf and sdpa/hf above 1 mean ours is faster than transformers' default attention.")
+    run(torch.device(args.device), args.quick, contexts=args.contexts, n_new=args.new_tokens,
+        repeats=args.repeats, dtype=getattr(torch, args.dtype), skip_no_cache_above=args.skip_no_cache_above)
 
 
 if __name__ == "__main__":

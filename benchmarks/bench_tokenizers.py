@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tokenizers import ByteLevelBPETokenizer as HFByteLevelBPE
 from tokenizers import Tokenizer as HFTokenizer
 
+from common import Row  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 from minitransformers.data.shakespeare import load_works
 from minitransformers.tokenizers import WordPieceTokenizer, train_bpe
 
@@ -34,31 +36,28 @@ def _timed(function, *args):
     return result, time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--vocab-size", type=int, default=8000)
-    args = parser.parse_args()
-
+def run(vocab_size: int = 8000, fraction: float = 1.0, show_progress: bool = True) -> list[Row]:
+    """Print the tokenizer comparison and return summary rows; ``fraction`` < 1 uses the corpus' start."""
     text = "".join(load_works().values())
+    text = text[: int(len(text) * fraction)]
     lines = text.splitlines(keepends=True)
     megabytes = len(text.encode("utf-8")) / 1e6
-    print(f"corpus: complete works of Shakespeare, {megabytes:.2f} MB, {len(lines):,} lines")
+    share = "complete works" if fraction >= 1 else f"first {fraction:.0%} of the complete works"
+    print(f"corpus: {share} of Shakespeare, {megabytes:.2f} MB, {len(lines):,} lines")
 
-    ours, ours_train_s = _timed(lambda: train_bpe(lines, args.vocab_size, show_progress=True))
+    ours, ours_train_s = _timed(lambda: train_bpe(lines, vocab_size, show_progress=show_progress))
     hf_trainer = HFByteLevelBPE()
     _, hf_train_s = _timed(
         lambda: hf_trainer.train_from_iterator(
             lines,
-            vocab_size=args.vocab_size,
+            vocab_size=vocab_size,
             min_frequency=2,
             special_tokens=["<|endoftext|>"],
             show_progress=False,
         )
     )
     print(
-        f"\nBPE training to {args.vocab_size} tokens: ours {ours_train_s:.1f} s, "
+        f"\nBPE training to {vocab_size} tokens: ours {ours_train_s:.1f} s, "
         f"tokenizers {hf_train_s:.1f} s (ratio {ours_train_s / hf_train_s:.1f}x)"
     )
 
@@ -83,7 +82,12 @@ def main() -> None:
         ("line by line (tokenizers: encode_batch), warm", lines_s, hf_lines_s),
     ]
     print(f"  {'':48s} {'ours':>7s} {'tokenizers':>10s} {'ours/tokenizers':>16s}")
-    for name, our_s, their_s in rows:
+    summary = [Row("tokenizer", f"BPE training to {vocab_size} ({megabytes:.1f} MB)", ours_train_s,
+                   hf_train_s, "s")]
+    short_names = ("one string, cold cache", "one string, warm cache", "line by line, warm cache")
+    for short, (name, our_s, their_s) in zip(short_names, rows):
+        summary.append(Row("tokenizer", f"BPE encode, {short}", megabytes / our_s, megabytes / their_s,
+                           "MB/s", True))
         print(
             f"  {name:48s} {megabytes / our_s:7.2f} {megabytes / their_s:10.2f} {their_s / our_s:16.2f}"
         )
@@ -104,6 +108,18 @@ def main() -> None:
         f"\nWordPiece encode ({sample_mb:.2f} MB, identical ids): ours {sample_mb / wp_s:.2f} MB/s, "
         f"tokenizers {sample_mb / hf_wp_s:.2f} MB/s (ours/tokenizers {hf_wp_s / wp_s:.2f})"
     )
+    summary.append(Row("tokenizer", "WordPiece encode (all-MiniLM-L6-v2 vocab)", sample_mb / wp_s,
+                       sample_mb / hf_wp_s, "MB/s", True))
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--vocab-size", type=int, default=8000)
+    args = parser.parse_args()
+    run(args.vocab_size)
 
 
 if __name__ == "__main__":
