@@ -14,6 +14,7 @@ Checkpoints are written every 250 steps to <output>/_checkpoints/<name>/.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -45,5 +46,6 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"override {item!r} is not KEY=VALUE, e.g. learning_rate=3e-4")
     config = config.with_overrides(args.overrides)
     record = train_shipped(args.kind, args.output, config, preset=args.preset, resume=args.resume)
-    print(f"saved {directory}: validation {record['validation']}")
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, one report is enough
+        print(f"saved {directory}: validation {record['validation']}")
     return 0

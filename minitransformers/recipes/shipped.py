@@ -54,12 +54,14 @@ def _train_keeping_best(trainer: Trainer, resume: bool) -> int:
     """Train to the end, evaluating every ``EVAL_EVERY`` steps; keep the best weights. Returns its step."""
     if resume and trainer.checkpoint_path.exists():
         trainer.load_checkpoint()
-        print(f"resumed from {trainer.checkpoint_path} at step {trainer.step}", flush=True)
+        if trainer.context.is_main:
+            print(f"resumed from {trainer.checkpoint_path} at step {trainer.step}", flush=True)
     best_state, best_step, best_loss = None, trainer.step, float("inf")
     while trainer.step < trainer.config.max_steps:
         trainer.train(until_step=min(trainer.step + EVAL_EVERY, trainer.config.max_steps))
         loss = trainer.evaluate()
-        print(f"step {trainer.step}: validation loss {loss:.4f}", flush=True)
+        if trainer.context.is_main:
+            print(f"step {trainer.step}: validation loss {loss:.4f}", flush=True)
         if loss < best_loss:
             best_state = copy.deepcopy(trainer.model.state_dict())
             best_step, best_loss = trainer.step, loss
