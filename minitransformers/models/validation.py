@@ -22,7 +22,7 @@ def check_ids(name: str, ids: torch.Tensor, upper: int, what: str) -> None:
         raise TypeError(f"{name} must hold integer ids (torch.long), got dtype {ids.dtype}")
     if ids.numel() == 0 or _is_compiling():
         return
-    low, high = int(ids.min()), int(ids.max())
+    low, high = (int(v) for v in torch.aminmax(ids))  # one pass, one device sync
     if low < 0 or high >= upper:
         bad = low if low < 0 else high
         raise ValueError(f"{name} contains {bad}, outside {what} [0, {upper - 1}]")
