@@ -137,6 +137,15 @@ class MultiHeadAttention(nn.Module):
             rearrange(self.value(x), split, h=self.n_heads),
         )
 
+    def expand_kv_heads(self, kv: torch.Tensor) -> torch.Tensor:
+        """Keys/values as the query heads read them; here one per head, so unchanged.
+
+        Variants that share key/value heads between query heads override this
+        (see ``components/grouped_query.py``); it runs after the cache, so the
+        cache keeps only the shared heads.
+        """
+        return kv
+
     def forward(
         self,
         x: torch.Tensor,
@@ -160,6 +169,7 @@ class MultiHeadAttention(nn.Module):
         key_positions = positions
         if cache is not None:
             k, v, key_positions = cache.append(k, v, positions)
+        k, v = self.expand_kv_heads(k), self.expand_kv_heads(v)
         q, k, v = self.hook_q(q), self.hook_k(k), self.hook_v(v)
         bias = None if position_scheme is None else position_scheme.score_bias(positions, key_positions)
 

@@ -9,14 +9,14 @@ the factor ``h / g``.
 - ``g = h``: ordinary multi-head attention (same weights, same outputs).
 - ``g = 1``: multi-query attention, one key/value head for all.
 
-How to choose ``g`` in a config (configs build attention with a fixed set of
-keyword arguments, so pass the extra one with ``functools.partial``)::
+How to choose ``g`` in a config: by name, with the extra keyword in ``extra``
+(a config built this way can be saved and loaded by name)::
 
-    from functools import partial
-    config = GPTConfig.preset("tiny", n_heads=4, attention=partial(GroupedQueryAttention, n_kv_heads=2))
+    config = GPTConfig.preset("tiny", n_heads=4, attention="grouped_query",
+                              extra={"attention_kwargs": {"n_kv_heads": 2}})
 
-or by name: ``attention="multi_query"`` (``g = 1``), ``attention="grouped_query"``
-(``g`` from ``n_kv_heads``, default ``h``).
+or ``attention="multi_query"`` (``g = 1``), or in a notebook
+``attention=grouped_query(2)`` (a ``functools.partial``).
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ from __future__ import annotations
 import functools
 
 import torch
-from einops import einsum, rearrange, repeat
+from einops import rearrange, repeat
 from torch import nn
 
-from ..attention import MultiHeadAttention, attention_scores, mask_scores, masked_softmax
-from ..kv_cache import KVCache
+from ..attention import MultiHeadAttention
 from ..registry import ATTENTIONS
 
 
@@ -79,46 +78,14 @@ class GroupedQueryAttention(MultiHeadAttention):
         v = rearrange(self.value(x), "b t (g d) -> b g t d", g=self.n_kv_heads)
         return q, k, v
 
-    def share_with_group(self, kv: torch.Tensor) -> torch.Tensor:
-        """``(b g s d) -> (b h s d)``: query head ``i`` reads key/value head ``i // group_size``."""
+    def expand_kv_heads(self, kv: torch.Tensor) -> torch.Tensor:
+        """``(b g s d) -> (b h s d)``: query head ``i`` reads key/value head ``i // group_size``.
+
+        ``MultiHeadAttention.forward`` calls this *after* appending to the KV
+        cache, so the cache stores the ``g`` shared heads only: that is where
+        the memory is saved. From here on it is multi-head attention.
+        """
         return repeat(kv, "b g s d -> b (g r) s d", r=self.group_size)
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        mask: torch.Tensor | None = None,
-        positions: torch.Tensor | None = None,
-        position_scheme: nn.Module | None = None,
-        cache: KVCache | None = None,
-        return_weights: bool = False,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``x (b t c)`` -> ``(output (b t c), weights (b h t s) or None)``, as in ``MultiHeadAttention``."""
-        q, k, v = self.project_qkv(x)
-        if positions is None:
-            positions = torch.arange(x.shape[1], device=x.device).expand(x.shape[0], -1)
-        if position_scheme is not None:
-            q, k = position_scheme.rotate(q, k, positions)
-        key_positions = positions
-        if cache is not None:
-            # The cache stores the g shared heads only: this is where the memory is saved.
-            k, v, key_positions = cache.append(k, v, positions)
-        # From here on it is multi-head attention: hand every query head its group's keys/values.
-        k, v = self.share_with_group(k), self.share_with_group(v)
-        q, k, v = self.hook_q(q), self.hook_k(k), self.hook_v(v)
-        bias = None if position_scheme is None else position_scheme.score_bias(positions, key_positions)
-
-        if self.impl == "sdpa" and not return_weights and not self._inner_hooks_in_use():
-            mixed, weights = self._fused_attention(q, k, v, mask, bias), None
-        else:
-            scores = self.hook_scores(attention_scores(q, k))
-            if bias is not None:
-                scores = scores + bias
-            masked = self.hook_masked_scores(mask_scores(scores, mask))
-            weights = self.hook_weights(masked_softmax(masked, mask))
-            mixed = einsum(self.attention_dropout(weights), v, "b h t s, b h s d -> b h t d")
-        mixed = self.hook_head_outputs(mixed)
-        merged = rearrange(mixed, "b h t d -> b t (h d)")
-        return self.output_dropout(self.output(merged)), weights if return_weights else None
 
     def extra_repr(self) -> str:
         return f"n_heads={self.n_heads}, n_kv_heads={self.n_kv_heads}, head_size={self.head_size}"
