@@ -185,3 +185,14 @@ def test_user_mistakes_give_one_line_and_exit_code_2(weights, capsys, argv, word
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
     assert words in captured.err
     assert captured.out == ""
+
+
+def test_attention_can_also_write_the_interactive_page(tmp_path, capsys):
+    weights = REPO / "weights" / "mini-gpt-shakespeare"
+    page = tmp_path / "page.html"
+    code = main(["attention", "--model", str(weights), "To be or not to be", "--output",
+                 str(tmp_path / "a.png"), "--html", str(page)])
+    assert code == 0 and page.exists() and (tmp_path / "a.png").exists()
+    html = page.read_text()
+    assert "http://" not in html and "https://" not in html
+    assert "interactive explorer saved" in capsys.readouterr().out

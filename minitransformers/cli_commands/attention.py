@@ -2,6 +2,8 @@
 
 Without ``--layer``/``--head`` it draws every head of every layer in a
 grid; with both, one head as a large heat map with the tokens written out.
+``--html page.html`` also writes the interactive explorer: one self-contained
+page with every layer and head, to open in any browser (no network needed).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--head", type=int, default=None, help="one head of --layer; default: all")
     parser.add_argument("--output", type=Path, default=Path("attention.png"),
                         help="PNG (or PDF) file to write (default: attention.png)")
+    parser.add_argument("--html", type=Path, default=None,
+                        help="also write the interactive attention explorer to this HTML file")
+    parser.add_argument("--pair", default=None, help="a second sentence, for BERT sentence pairs (HTML page)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,6 +44,11 @@ def run(args: argparse.Namespace) -> int:
     model, tokenizer = load_model_and_tokenizer(args.model, device, bert_class=BertModel, gpt_class=GPTModel)
     path = save_attention_figure(model, tokenizer, args.text, args.output, args.layer, args.head)
     print(f"attention map saved to {path}")
+    if args.html is not None:
+        from ..explorer import explore
+
+        page = explore(model, args.text, tokenizer=tokenizer, text_pair=args.pair).save_html(args.html)
+        print(f"interactive explorer saved to {page}")
     return 0
 
 
