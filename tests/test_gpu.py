@@ -78,3 +78,20 @@ def test_short_training_run_loss_falls(dtype):
         losses.append(loss.item())
     assert all(torch.isfinite(torch.tensor(losses)))
     assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize("autocast_dtype", ["bfloat16", "float16"])
+def test_trainer_mixed_precision_on_gpu(autocast_dtype, tmp_path):
+    from minitransformers.data import CausalLMDataset
+    from minitransformers.training import TrainConfig, Trainer
+
+    torch.manual_seed(0)
+    model = GPTLMHeadModel(GPTConfig.preset("tiny", hidden_dropout=0.0, attention_dropout=0.0))
+    data = CausalLMDataset(torch.arange(4096) % 50, block_size=32)
+    config = TrainConfig(max_steps=40, batch_size=16, learning_rate=3e-3, warmup_steps=4, device="cuda",
+                         autocast_dtype=autocast_dtype, progress=False, output_dir=str(tmp_path))
+    trainer = Trainer(model, data, config)
+    history = trainer.train()
+    assert trainer.grad_scaler.is_enabled() == (autocast_dtype == "float16")
+    assert history[-1]["loss"] < 0.5 * history[0]["loss"]
+    assert (tmp_path / "checkpoint.pt").exists()

@@ -82,6 +82,7 @@ def save_checkpoint(
     rng_states: list[dict[str, Any]],
     history: list[dict[str, Any]],
     data_position: dict[str, int],
+    grad_scaler: dict[str, Any] | None = None,
 ) -> None:
     """Write one training checkpoint atomically (call it from the main process only).
 
@@ -98,6 +99,7 @@ def save_checkpoint(
             "rng_states": rng_states,
             "history": history,
             "data_position": data_position,
+            "grad_scaler": grad_scaler or {},
         },
         path,
     )

@@ -113,6 +113,12 @@ class Trainer:
             max_steps=config.max_steps,
             min_lr_ratio=config.min_learning_rate / config.learning_rate,
         )
+        # float16 overflows above 65504 and underflows small gradients to zero: the scaler
+        # multiplies the loss before backward and divides the gradients again before the step.
+        # bfloat16 has float32's range and needs none.
+        self.grad_scaler = torch.amp.GradScaler(
+            self.context.device.type, enabled=config.autocast_dtype == "float16"
+        )
         self.step = 0
         self.history: list[dict[str, float]] = []
         # Each process gets its own dropout stream; all are fixed by the seed.
@@ -215,13 +221,16 @@ class Trainer:
             no_sync = context.is_distributed and micro < n_micro - 1
             with self.wrapped_model.no_sync() if no_sync else contextlib.nullcontext():
                 loss = self._loss(self.wrapped_model, batch)
-                (loss / n_micro).backward()  # gradients add up to those of the mean loss
+                # gradients add up to those of the mean loss (scaled first in float16)
+                self.grad_scaler.scale(loss / n_micro).backward()
             step_loss += loss.detach() / n_micro
             mask = batch.get("attention_mask")
             tokens += int(mask.sum()) if mask is not None else batch["input_ids"].numel()
+        self.grad_scaler.unscale_(self.optimizer)  # clip the true gradients, not scaled ones
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-        self.optimizer.step()
+        self.grad_scaler.step(self.optimizer)  # skipped when a float16 gradient overflowed
+        self.grad_scaler.update()
         self.scheduler.step()
         self.step += 1
         return step_loss, tokens
@@ -276,6 +285,7 @@ class Trainer:
                 data_position=dict(
                     zip(("epoch", "batch"), divmod(self.step, self.batches_per_epoch))
                 ),
+                grad_scaler=self.grad_scaler.state_dict(),
             )
         barrier(self.context)  # nobody runs ahead (or reads) before the file is complete
 
@@ -285,6 +295,8 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        if state.get("grad_scaler"):
+            self.grad_scaler.load_state_dict(state["grad_scaler"])
         self.step, self.history = state["step"], list(state["history"])
         changed = sorted(
             key
