@@ -143,3 +143,12 @@ def test_bad_token_type_ids_raise():
         model(torch.tensor([[1, 2]]), token_type_ids=torch.tensor([[0, 2]]))
     with pytest.raises(ValueError, match="token_type_ids has shape"):
         model(torch.tensor([[1, 2]]), token_type_ids=torch.tensor([[0, 0, 1]]))
+
+
+def test_only_last_position_logits_equal_the_full_logits_last_row():
+    model = GPTLMHeadModel(GPTConfig.preset("tiny")).eval()
+    ids = torch.randint(0, 1000, (2, 7))
+    full = model(ids).logits
+    last = model(ids, only_last_position=True).logits
+    assert last.shape == (2, 1, 1000)
+    assert torch.allclose(last[:, 0], full[:, -1], atol=1e-6)

@@ -18,6 +18,7 @@ prompt gets the same positions, and the same tokens, as when alone.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 
 import torch
@@ -78,13 +79,17 @@ def generate_stream(
     cache = new_cache(model.config.n_layers) if use_cache else None
     finished = torch.zeros(b, dtype=torch.bool, device=input_ids.device)
 
+    # Our LM heads can skip the logits of every position but the last; other models just run.
+    accepts = inspect.signature(model.forward).parameters
+    last_only = {"only_last_position": True} if "only_last_position" in accepts else {}
     was_training = model.training
     model.eval()  # dropout off: generation should not be random unless we sample
     try:
         step_ids, step_positions = tokens, positions
         for _ in range(max_new_tokens):
             logits = model(
-                step_ids, attention_mask=attention_mask, position_ids=step_positions, cache=cache
+                step_ids, attention_mask=attention_mask, position_ids=step_positions, cache=cache,
+                **last_only,
             ).logits[:, -1]  # (b, v): scores for the token after the last one
             next_token = choose_next_token(
                 logits, temperature=temperature, top_k=top_k, top_p=top_p,

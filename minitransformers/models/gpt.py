@@ -120,12 +120,18 @@ class GPTLMHeadModel(TransformerModel):
         self.lm_head.weight = self.gpt.token_embeddings.weight
 
     def forward(
-        self, input_ids: torch.Tensor, attention_mask=None, labels=None, **kwargs
+        self, input_ids: torch.Tensor, attention_mask=None, labels=None, only_last_position: bool = False,
+        **kwargs,
     ) -> ModelOutput:
         """With ``labels`` (usually ``input_ids`` itself), the loss of predicting token ``i + 1``
-        from tokens ``0..i``: the shift happens here, as in transformers."""
+        from tokens ``0..i``: the shift happens here, as in transformers.
+
+        ``only_last_position=True`` computes logits ``(b 1 v)`` for the last position only:
+        generation needs no more, and the LM head is the largest matrix product of a small model.
+        """
         out = self.gpt(input_ids, attention_mask, **kwargs)
-        out.logits = self.lm_head(out.last_hidden_state)
+        hidden = out.last_hidden_state[:, -1:] if only_last_position and labels is None else out.last_hidden_state
+        out.logits = self.lm_head(hidden)
         if labels is not None:
             predictions = out.logits[:, :-1].flatten(0, 1)
             targets = labels[:, 1:].flatten()
