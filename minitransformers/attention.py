@@ -21,6 +21,7 @@ from torch import nn
 
 from .hook_points import HookPoint
 from .kv_cache import KVCache
+from .masks import to_additive
 from .registry import ATTENTIONS
 
 ATTENTION_IMPLS = ("manual", "sdpa")
@@ -39,7 +40,7 @@ def mask_scores(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor
     """Put the most negative float where ``mask`` is False, so softmax gives those keys 0."""
     if mask is None:
         return scores
-    return scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
+    return torch.where(mask, scores, torch.finfo(scores.dtype).min)
 
 
 def masked_softmax(masked_scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -49,9 +50,9 @@ def masked_softmax(masked_scores: torch.Tensor, mask: torch.Tensor | None) -> to
     Without the final fill, a fully masked row would spread its weight
     evenly over keys it may not see.
     """
-    weights = torch.softmax(masked_scores.float(), dim=-1).to(masked_scores.dtype)
+    weights = torch.softmax(masked_scores, dim=-1, dtype=torch.float32).to(masked_scores.dtype)
     if mask is not None:
-        weights = weights.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)
+        weights = torch.where(mask.any(dim=-1, keepdim=True), weights, 0.0)
     return weights
 
 
@@ -193,15 +194,12 @@ class MultiHeadAttention(nn.Module):
 
     def _fused_attention(self, q, k, v, mask, bias) -> torch.Tensor:
         """The same computation through ``torch.nn.functional.scaled_dot_product_attention``."""
-        additive = None
-        if mask is not None:
-            additive = torch.zeros(mask.shape, dtype=q.dtype, device=q.device)
-            additive = additive.masked_fill(~mask, torch.finfo(q.dtype).min)
+        additive = None if mask is None else to_additive(mask, q.dtype)
         if bias is not None:
             additive = bias if additive is None else additive + bias
         dropout = self.attention_dropout.p if self.training else 0.0
         mixed = F.scaled_dot_product_attention(q, k, v, attn_mask=additive, dropout_p=dropout)
         if mask is not None:
             # Match the hand-written path: a query that may see no key outputs zeros.
-            mixed = mixed.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)
+            mixed = torch.where(mask.any(dim=-1, keepdim=True), mixed, 0.0)
         return mixed

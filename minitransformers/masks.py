@@ -70,8 +70,8 @@ def to_additive(mask: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch
     masked then stays finite (``-inf - -inf`` would be NaN), which matters in
     float16 and bfloat16.
     """
-    additive = torch.zeros(mask.shape, dtype=dtype, device=mask.device)
-    return additive.masked_fill(~mask, torch.finfo(dtype).min)
+    additive = torch.full(mask.shape, torch.finfo(dtype).min, dtype=dtype, device=mask.device)
+    return additive.masked_fill(mask, 0.0)
 
 
 def sliding_window_mask(t: int, window: int, s: int | None = None, device=None) -> torch.Tensor:
