@@ -26,7 +26,7 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text bars: work in terminals and notebooks without ipywidgets
 
 from minitransformers.tokenizers.byte_level import BYTE_TO_CHAR, GPT2_PATTERN, text_to_byte_chars
 from minitransformers.tokenizers.byte_level_bpe import ENDOFTEXT, ByteLevelBPETokenizer

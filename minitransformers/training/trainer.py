@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text bars: work in terminals and notebooks without ipywidgets
 
 from minitransformers.training import checkpoint as ckpt
 from minitransformers.training.config import TrainConfig
