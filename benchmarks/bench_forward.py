@@ -22,10 +22,9 @@ means ours is faster.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 
-from common import Row, compare_times, format_table, machine_description, resolve_device
+from common import Row, compare_times, standalone_main
 
 import torch
 import transformers
@@ -110,13 +109,7 @@ def run(device: torch.device, quick: bool, dtype: torch.dtype | None = None) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="one shape per model size")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    args = parser.parse_args()
-    device = resolve_device(args.device)
-    print(machine_description(device) + "\n")
-    print("\n" + format_table(run(device, args.quick)))
+    standalone_main(__doc__, run, quick_help="one shape per model size")
 
 
 if __name__ == "__main__":

@@ -24,9 +24,8 @@ matmul; on CPU both are float32.
 
 from __future__ import annotations
 
-import argparse
 
-from common import Row, format_table, machine_description, median_time, resolve_device
+from common import Row, median_time, standalone_main
 
 import torch
 from torch import nn
@@ -103,13 +102,7 @@ def run(device: torch.device, quick: bool) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="batch 16, 3 timed steps")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    args = parser.parse_args()
-    device = resolve_device(args.device)
-    print(machine_description(device) + "\n")
-    print("\n" + format_table(run(device, args.quick)))
+    standalone_main(__doc__, run, quick_help="batch 16, 3 timed steps")
 
 
 if __name__ == "__main__":

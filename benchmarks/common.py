@@ -16,6 +16,7 @@ between measurements; and on CUDA ``torch.cuda.max_memory_allocated``.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import resource
@@ -216,3 +217,14 @@ def format_table(rows: list[Row]) -> str:
             line += f"  ({row.note})"
         lines.append(line)
     return "\n".join(lines)
+
+
+def standalone_main(doc: str, run: Callable[[torch.device, bool], list], quick_help: str) -> None:
+    """Command line of a benchmark script run on its own: ``--quick`` and ``--device``, then a table."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    print(machine_description(device) + "\n")
+    print("\n" + format_table(run(device, args.quick)))
