@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..recipes.shipped import DIRECTORY_NAMES, default_train_config, train_shipped
-    from ..training import TrainConfig
+    from ..training import TrainConfig, cleanup_distributed
 
     directory = args.output / DIRECTORY_NAMES[args.kind]
     config = default_train_config(args.kind, directory, args.device, args.steps)
@@ -45,7 +45,10 @@ def run(args: argparse.Namespace) -> int:
         if "=" not in item:
             raise ValueError(f"override {item!r} is not KEY=VALUE, e.g. learning_rate=3e-4")
     config = config.with_overrides(args.overrides)
-    record = train_shipped(args.kind, args.output, config, preset=args.preset, resume=args.resume)
+    try:
+        record = train_shipped(args.kind, args.output, config, preset=args.preset, resume=args.resume)
+    finally:
+        cleanup_distributed()  # a no-op unless launched by torchrun
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, one report is enough
         print(f"saved {directory}: validation {record['validation']}")
     return 0

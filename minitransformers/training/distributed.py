@@ -87,8 +87,13 @@ def setup_distributed(device: str = "auto") -> DistributedContext:
 
 
 def cleanup_distributed() -> None:
-    """Leave the process group (call once at the end of a distributed script)."""
+    """Leave the process group (call once at the end of a distributed script).
+
+    Everyone waits for everyone first: a process that tears down its
+    connections while a peer still uses them can abort the peer (Gloo).
+    """
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
