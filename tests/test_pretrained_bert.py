@@ -179,3 +179,22 @@ def test_bare_checkpoint_into_head_model_strict_and_not(tmp_path):
     torch.testing.assert_close(
         model.bert.blocks[1].feedforward.contract.weight, reference.encoder.layer[1].output.dense.weight
     )
+
+
+def test_old_gamma_beta_layer_norm_names(tmp_path):
+    """Checkpoints from the original TensorFlow conversion call LayerNorm's parameters gamma/beta."""
+    reference = hf_model(transformers.BertForPreTraining, "gelu-2x4", seed=11)
+    reference.save_pretrained(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+    state = {
+        key.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta"): value
+        for key, value in reference.state_dict().items()
+    }
+    assert any(key.endswith("LayerNorm.gamma") for key in state)
+    torch.save(state, tmp_path / "pytorch_model.bin")
+    model = BertForPreTraining.from_pretrained(tmp_path)
+    ids, mask, segments = batch(CONFIGS["gelu-2x4"], seed=12)
+    with torch.no_grad():
+        ref = reference(ids, attention_mask=mask, token_type_ids=segments)
+        out = model(ids, attention_mask=mask, token_type_ids=segments)
+    assert_close_at_real(out.logits, ref.prediction_logits, mask)
