@@ -38,7 +38,7 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[dict]]:
     input_ids = batch["input_ids"].to(model_device(model))  # (1, t)
     mask_positions = (input_ids[0] == mask_id).nonzero().flatten().tolist()
     if not mask_positions:
-        raise ValueError(f"no {mask_token} in the text {text!r}; put {mask_token} where a word "
+        raise ValueError(f"no [MASK] in the text {text!r}; put [MASK] (or {mask_token}) where a word "
                          f"should be predicted")
     with evaluating(model):
         out = model(input_ids, attention_mask=batch["attention_mask"].to(input_ids.device),
