@@ -70,14 +70,20 @@ def _train_keeping_best(trainer: Trainer, resume: bool) -> int:
     return best_step
 
 
-def _finish(kind, model, tokenizer, trainer, output_dir: Path, metrics: dict, started: float,
-            best_step: int, extra: dict) -> dict:
-    """Save weights, tokenizer, ``training.json`` and the model card (on the main process only)."""
+def _train_and_save(kind: str, model, tokenizer, train_set, eval_set, evaluate, train_config: TrainConfig,
+                    output_dir: Path, resume: bool, started: float, extra: dict) -> dict:
+    """Train, score on the held-out plays with ``evaluate(model, eval_set)``, and save weights,
+    tokenizer, ``training.json`` and the model card (on the main process only)."""
+    trainer = Trainer(model, train_set, train_config, eval_dataset=eval_set)
+    best_step = _train_keeping_best(trainer, resume)
+    metrics = evaluate(model, eval_set)
+    block = train_set[0]["input_ids"].numel()
     record = {
         "kind": kind, "model_config": model.config.to_dict(), "parameters": model.num_parameters(),
         "train_config": trainer.config.to_dict(), "best_step": best_step, "validation": metrics,
         "wall_time_s": round(time.time() - started, 1), "hardware": describe_device(model.device),
-        "platform": platform.platform(), "torch": torch.__version__, "history": trainer.history, **extra,
+        "platform": platform.platform(), "torch": torch.__version__, "history": trainer.history,
+        **extra, "tokens_seen": train_config.max_steps * train_config.batch_size * block,
     }
     if trainer.context.is_main:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -97,13 +103,8 @@ def train_gpt(tokenizer, output_dir: Path, train_config: TrainConfig, preset: st
     train_set, eval_set = causal_lm_dataset(tokenizer, train, block), causal_lm_dataset(tokenizer, validation, block)
     config = GPTConfig.preset(preset, vocab_size=tokenizer.vocab_size, bos_token_id=tokenizer.bos_token_id,
                               eos_token_id=tokenizer.eos_token_id)
-    model = GPTLMHeadModel(config)
-    trainer = Trainer(model, train_set, train_config, eval_dataset=eval_set)
-    best_step = _train_keeping_best(trainer, resume)
-    metrics = causal_lm_metrics(model, eval_set)
-    tokens_seen = train_config.max_steps * train_config.batch_size * block
-    return _finish("gpt", model, tokenizer, trainer, output_dir, metrics, started, best_step,
-                   {"train_tokens": len(train_set) * block, "tokens_seen": tokens_seen})
+    return _train_and_save("gpt", GPTLMHeadModel(config), tokenizer, train_set, eval_set, causal_lm_metrics,
+                           train_config, output_dir, resume, started, {"train_tokens": len(train_set) * block})
 
 
 def train_bert(tokenizer, output_dir: Path, train_config: TrainConfig, preset: str = "mini",
@@ -115,15 +116,11 @@ def train_bert(tokenizer, output_dir: Path, train_config: TrainConfig, preset: s
     train_set = masked_lm_dataset(tokenizer, train, block, seed=0)
     eval_set = masked_lm_dataset(tokenizer, validation, block, seed=1)
     config = BertConfig.preset(preset, vocab_size=tokenizer.vocab_size, pad_token_id=tokenizer.pad_token_id)
-    model = BertForPreTraining(config)
-    trainer = Trainer(model, train_set, train_config, eval_dataset=eval_set)
-    best_step = _train_keeping_best(trainer, resume)
-    metrics = masked_lm_metrics(model, eval_set)
     bert_tokenizer = copy.copy(tokenizer)
     bert_tokenizer.frame = "bert"  # same vocabulary; texts framed as <cls> A <sep> B <sep>
-    tokens_seen = train_config.max_steps * train_config.batch_size * block
-    return _finish("bert", model, bert_tokenizer, trainer, output_dir, metrics, started, best_step,
-                   {"train_examples": len(train_set), "tokens_seen": tokens_seen})
+    return _train_and_save("bert", BertForPreTraining(config), bert_tokenizer, train_set, eval_set,
+                           masked_lm_metrics, train_config, output_dir, resume, started,
+                           {"train_examples": len(train_set)})
 
 
 def train_char_gpt(output_dir: Path, train_config: TrainConfig, resume: bool = False) -> dict:
@@ -135,13 +132,8 @@ def train_char_gpt(output_dir: Path, train_config: TrainConfig, resume: bool = F
     train_set, eval_set = char_lm_dataset(tokenizer, train, block), char_lm_dataset(tokenizer, validation, block)
     config = GPTConfig(vocab_size=tokenizer.vocab_size, hidden_size=CHAR["hidden_size"], n_layers=CHAR["n_layers"],
                        n_heads=CHAR["n_heads"], max_positions=block, hidden_dropout=0.0, attention_dropout=0.0)
-    model = GPTLMHeadModel(config)
-    trainer = Trainer(model, train_set, train_config, eval_dataset=eval_set)
-    best_step = _train_keeping_best(trainer, resume)
-    metrics = causal_lm_metrics(model, eval_set)
-    tokens_seen = train_config.max_steps * train_config.batch_size * block
-    return _finish("gpt-char", model, tokenizer, trainer, output_dir, metrics, started, best_step,
-                   {"nanogpt_reference_val_loss": 1.88, "tokens_seen": tokens_seen})
+    return _train_and_save("gpt-char", GPTLMHeadModel(config), tokenizer, train_set, eval_set, causal_lm_metrics,
+                           train_config, output_dir, resume, started, {"nanogpt_reference_val_loss": 1.88})
 
 
 def train_shipped(kind: str, output_root: Path, train_config: TrainConfig | None = None, device: str = "auto",
