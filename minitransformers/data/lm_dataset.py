@@ -80,6 +80,19 @@ class CausalLMDataset(torch.utils.data.Dataset):
         # labels are a copy: a model that edits labels in place must not edit the inputs.
         return {"input_ids": block.clone(), "labels": block.clone()}
 
+    def batch(self, indices: Tensor) -> dict[str, Tensor]:
+        """Blocks ``indices`` stacked, ``(b t)`` each, with one indexing operation.
+
+        The same tensors as stacking ``self[i]`` for each index, without a
+        Python loop: this is what the trainer calls for every step.
+        """
+        indices = torch.as_tensor(indices, dtype=torch.long).reshape(-1)
+        if len(indices) and not (-len(self) <= int(indices.min()) and int(indices.max()) < len(self)):
+            raise IndexError(f"block indices must be in [{-len(self)}, {len(self)}), got {indices.tolist()}")
+        starts = (indices % len(self)) * self.stride
+        blocks = self.token_ids[starts[:, None] + torch.arange(self.block_size)]  # (b t)
+        return {"input_ids": blocks, "labels": blocks.clone()}
+
     def __repr__(self) -> str:
         return (
             f"CausalLMDataset({len(self)} blocks of {self.block_size} tokens, "

@@ -41,8 +41,13 @@ def mask_tokens(
     special_mask: Tensor | None = None,
     mask_probability: float = 0.15,
     generator: torch.Generator | None = None,
+    replace_shares: tuple[float, float, float] = (0.8, 0.1, 0.1),
 ) -> tuple[Tensor, Tensor]:
     """Apply BERT's masking rule; returns ``(masked_ids, labels)``, both shaped like ``input_ids``.
+
+    ``replace_shares`` are the shares of selected tokens that become ``[MASK]``,
+    a random token, or stay unchanged: BERT's 80/10/10 for training; ``(1, 0, 0)``
+    measures how well the model fills a plain ``[MASK]``, as at evaluation time.
 
     ``input_ids`` has any shape, e.g. ``(t,)`` or ``(b, t)``. Tokens whose id is
     in ``special_token_ids`` (give ``[CLS]``, ``[SEP]``, ``[PAD]``, ...) or
@@ -51,6 +56,7 @@ def mask_tokens(
     """
     if not 0.0 <= mask_probability <= 1.0:
         raise ValueError(f"mask_probability must be in [0, 1], got {mask_probability}")
+    _check_shares(replace_shares)
     protected = torch.isin(input_ids, torch.as_tensor(list(special_token_ids), dtype=torch.long))
     if special_mask is not None:
         if special_mask.shape != input_ids.shape:
@@ -67,14 +73,23 @@ def mask_tokens(
 
     # One uniform draw per token decides its fate: [0, 0.8) mask, [0.8, 0.9) random, rest keep.
     fate = torch.rand(input_ids.shape, generator=generator)
-    to_mask = selected & (fate < 0.8)
-    to_random = selected & (fate >= 0.8) & (fate < 0.9)
+    mask_share, random_share = replace_shares[0], replace_shares[1]
+    to_mask = selected & (fate < mask_share)
+    to_random = selected & (fate >= mask_share) & (fate < mask_share + random_share)
     random_ids = torch.randint(vocab_size, input_ids.shape, generator=generator)
 
     masked_ids = input_ids.clone()
     masked_ids[to_mask] = mask_token_id
     masked_ids[to_random] = random_ids[to_random]
     return masked_ids, labels
+
+
+def _check_shares(replace_shares: tuple[float, float, float]) -> None:
+    if len(replace_shares) != 3 or min(replace_shares) < 0 or abs(sum(replace_shares) - 1) > 1e-6:
+        raise ValueError(
+            f"replace_shares must be three non-negative shares (mask, random, keep) summing to 1, "
+            f"got {replace_shares}"
+        )
 
 
 def _example_generator(*parts: int) -> torch.Generator:
@@ -98,9 +113,18 @@ class MaskedLMDataset(torch.utils.data.Dataset):
         mask_probability: share of ordinary tokens selected for prediction.
         seed: with :meth:`set_epoch`, fixes every mask and pairing, so a
             resumed or distributed run sees exactly the same examples.
+        documents: the document (e.g. play) of each segment. With it, a random
+            ``b`` always comes from *another* document, as in BERT, and
+            ``fill`` never crosses a document's end.
+        fill: pack whole consecutive segments into ``a`` (about half the block)
+            and ``b`` (the rest) instead of one segment each, so short speeches
+            do not leave the block mostly padding.
+        replace_shares: (mask, random, keep) shares of selected tokens; see
+            :func:`mask_tokens`. Use ``(1, 0, 0)`` to evaluate.
 
     Each item holds ``input_ids``, ``attention_mask``, ``token_type_ids``,
     ``labels`` (each ``(t,)``) and, with NSP, a scalar ``next_sentence_label``.
+    :meth:`batch` gives the same for many indices at once, ``(b t)``.
     """
 
     def __init__(
@@ -116,20 +140,30 @@ class MaskedLMDataset(torch.utils.data.Dataset):
         next_sentence: bool = False,
         mask_probability: float = 0.15,
         seed: int = 0,
+        documents: Sequence[int] | None = None,
+        fill: bool = False,
+        replace_shares: tuple[float, float, float] = (0.8, 0.1, 0.1),
     ) -> None:
-        self.segments = [torch.as_tensor(s, dtype=torch.long).reshape(-1) for s in segments]
-        self.segments = [s for s in self.segments if len(s) > 0]
+        tensors = [torch.as_tensor(s, dtype=torch.long).reshape(-1) for s in segments]
+        if documents is not None and len(documents) != len(tensors):
+            raise ValueError(f"documents has {len(documents)} entries for {len(tensors)} segments")
+        keep = [i for i, t in enumerate(tensors) if len(t) > 0]
+        self.segments = [tensors[i] for i in keep]
+        self.documents = [int(documents[i]) for i in keep] if documents is not None else None
         needed = 2 if next_sentence else 1
         if len(self.segments) < needed:
             raise ValueError(f"need at least {needed} non-empty segments, got {len(self.segments)}")
+        if self.documents is not None and next_sentence and len(set(self.documents)) < 2:
+            raise ValueError("next-sentence pairs with documents need at least two documents")
         if block_size < (5 if next_sentence else 3):
             raise ValueError(f"block_size={block_size} leaves no room for tokens between specials")
         self.block_size = block_size
         self.cls_token_id, self.sep_token_id = cls_token_id, sep_token_id
         self.pad_token_id, self.mask_token_id = pad_token_id, mask_token_id
         self.vocab_size = vocab_size
-        self.next_sentence = next_sentence
-        self.mask_probability = mask_probability
+        self.next_sentence, self.fill = next_sentence, fill
+        _check_shares(replace_shares)
+        self.mask_probability, self.replace_shares = mask_probability, tuple(replace_shares)
         self.seed = seed
         self.epoch = 0
 
@@ -142,26 +176,83 @@ class MaskedLMDataset(torch.utils.data.Dataset):
         return len(self.segments) - 1 if self.next_sentence else len(self.segments)
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
-        if not 0 <= index < len(self):
-            raise IndexError(f"example {index} out of range for {len(self)} examples")
-        generator = _example_generator(self.seed, self.epoch, index)
-        a = self.segments[index]
-        if not self.next_sentence:
-            return self._assemble([a[: self.block_size - 2]], generator)
-        is_random = bool(torch.rand((), generator=generator) < 0.5)
-        if is_random:
-            # Any segment but the true next one (nor a itself).
-            other = int(torch.randint(len(self.segments) - 2, (), generator=generator))
-            b = self.segments[other + 2 if other >= index else other]
-        else:
-            b = self.segments[index + 1]
-        a, b = _truncate_pair(a, b, self.block_size - 3)
-        example = self._assemble([a, b], generator)
-        example["next_sentence_label"] = torch.tensor(int(is_random))
-        return example
+        return {key: value[0] for key, value in self.batch(torch.tensor([index])).items()}
 
-    def _assemble(self, parts: list[Tensor], generator: torch.Generator) -> dict[str, Tensor]:
-        """``[CLS] p0 [SEP] (p1 [SEP])`` padded to block_size, then masked."""
+    def batch(self, indices: Tensor) -> dict[str, Tensor]:
+        """Examples ``indices`` stacked, ``(b t)`` each; masks are drawn for the whole batch at once.
+
+        Pairings and masks depend only on ``(seed, epoch, indices)``, so the
+        same call always returns the same batch.
+        """
+        indices = [int(i) for i in torch.as_tensor(indices).reshape(-1)]
+        for index in indices:
+            if not 0 <= index < len(self):
+                raise IndexError(f"example {index} out of range for {len(self)} examples")
+        generator = _example_generator(self.seed, self.epoch, *indices)
+        rows = [self._pair(index, generator) for index in indices]
+        ids, types, specials, lengths = (torch.stack(column) for column in zip(*[row[:4] for row in rows]))
+        # Specials are protected by *position*, not by id: padding and the [CLS]/[SEP] we
+        # placed are never masked, whatever ids the tokenizer gave them.
+        masked_ids, labels = mask_tokens(
+            ids, mask_token_id=self.mask_token_id, vocab_size=self.vocab_size,
+            special_mask=specials, mask_probability=self.mask_probability,
+            generator=generator, replace_shares=self.replace_shares,
+        )
+        batch = {
+            "input_ids": masked_ids,
+            "attention_mask": (torch.arange(self.block_size) < lengths[:, None]).long(),
+            "token_type_ids": types,
+            "labels": labels,
+        }
+        if self.next_sentence:
+            batch["next_sentence_label"] = torch.tensor([row[4] for row in rows])
+        return batch
+
+    def _pair(self, index: int, generator: torch.Generator) -> tuple:
+        """``(ids, token types, special flags, length, is_random)`` of one unmasked example."""
+        budget = self.block_size - (3 if self.next_sentence else 2)
+        if not self.next_sentence:
+            return (*self._assemble([self._take(index, budget)[0][:budget]]), 0)
+        is_random = bool(torch.rand((), generator=generator) < 0.5)
+        a, after_a = self._take(index, budget // 2 if self.fill else budget)
+        if self.documents is not None and self.documents[after_a] != self.documents[index]:
+            is_random = True  # a ends its document: what follows is another document's start
+        if is_random:
+            start = self._random_segment(index, generator)
+        else:
+            start = after_a
+        b, _ = self._take(start, budget)
+        a, b = _truncate_pair(a, b, budget)
+        return (*self._assemble([a, b]), int(is_random))
+
+    def _take(self, start: int, budget: int) -> tuple[Tensor, int]:
+        """Segment ``start`` (with ``fill``, and the ones after it in its document, up to
+        ``budget`` tokens) and the index of the segment after what was taken."""
+        taken, end = [self.segments[start]], start + 1
+        if self.fill:
+            used = len(taken[0])
+            while (
+                end < len(self.segments)
+                and used + len(self.segments[end]) <= budget
+                and (self.documents is None or self.documents[end] == self.documents[start])
+            ):
+                taken.append(self.segments[end])
+                used += len(self.segments[end])
+                end += 1
+        return torch.cat(taken), min(end, len(self.segments) - 1)
+
+    def _random_segment(self, index: int, generator: torch.Generator) -> int:
+        """A segment that is not the true next one: from another document when documents are known."""
+        if self.documents is None:
+            other = int(torch.randint(len(self.segments) - 2, (), generator=generator))
+            return other + 2 if other >= index else other  # skip index and index + 1
+        while True:
+            other = int(torch.randint(len(self.segments), (), generator=generator))
+            if self.documents[other] != self.documents[index]:
+                return other
+
+    def _assemble(self, parts: list[Tensor]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """``[CLS] p0 [SEP] (p1 [SEP])`` padded to block_size: ids, types, special flags, length."""
         cls = torch.tensor([self.cls_token_id])
         sep = torch.tensor([self.sep_token_id])
         pieces, types, specials = [cls], [torch.zeros(1, dtype=torch.long)], [torch.ones(1)]
@@ -169,27 +260,12 @@ class MaskedLMDataset(torch.utils.data.Dataset):
             pieces += [part, sep]
             types.append(torch.full((len(part) + 1,), segment_type))
             specials += [torch.zeros(len(part)), torch.ones(1)]
-        n_pad = self.block_size - sum(len(piece) for piece in pieces)
+        length = sum(len(piece) for piece in pieces)
+        n_pad = self.block_size - length
         ids = torch.cat([*pieces, torch.full((n_pad,), self.pad_token_id)])
         token_type_ids = torch.cat([*types, torch.zeros(n_pad, dtype=torch.long)])
-        attention_mask = (torch.arange(self.block_size) < self.block_size - n_pad).long()
-        # Specials are protected by *position*, not by id: padding and the [CLS]/[SEP] we
-        # placed are never masked, whatever ids the tokenizer gave them.
         is_special = torch.cat([*specials, torch.ones(n_pad)]).bool()
-        masked_ids, labels = mask_tokens(
-            ids,
-            mask_token_id=self.mask_token_id,
-            vocab_size=self.vocab_size,
-            special_mask=is_special,
-            mask_probability=self.mask_probability,
-            generator=generator,
-        )
-        return {
-            "input_ids": masked_ids,
-            "attention_mask": attention_mask,
-            "token_type_ids": token_type_ids,
-            "labels": labels,
-        }
+        return ids, token_type_ids, is_special, torch.tensor(length)
 
 
 def _truncate_pair(a: Tensor, b: Tensor, budget: int) -> tuple[Tensor, Tensor]:

@@ -5,7 +5,8 @@ A checkpoint holds everything that decides what happens next:
 * the model's weights, the optimizer's moments and the scheduler's step;
 * the step counter (the data position follows from it: see the trainer);
 * the random-number-generator states of every process (dropout masks);
-* the train config and the history so far.
+* the train config and the history so far;
+* the best evaluation so far (step, loss and, with ``keep_best``, its weights).
 
 **Atomic writes.** Writing straight over ``checkpoint.pt`` and being killed
 half-way would leave neither the old checkpoint nor the new one. We write a
@@ -83,6 +84,7 @@ def save_checkpoint(
     history: list[dict[str, Any]],
     data_position: dict[str, int],
     grad_scaler: dict[str, Any] | None = None,
+    best: dict[str, Any] | None = None,
 ) -> None:
     """Write one training checkpoint atomically (call it from the main process only).
 
@@ -100,6 +102,8 @@ def save_checkpoint(
             "history": history,
             "data_position": data_position,
             "grad_scaler": grad_scaler or {},
+            # the best evaluation so far (step, loss, weights or None), so it survives a resume
+            "best": best or {},
         },
         path,
     )

@@ -40,13 +40,15 @@ class TrainConfig:
     grad_clip: float | None = 1.0  # max global gradient norm; None: no clipping
     eval_every: int = 100  # steps between evaluations; 0: never
     eval_batches: int | None = 20  # batches per evaluation; None: the whole eval set
-    log_every: int = 1  # steps between history rows
+    log_every: int = 1  # steps between history rows (each row averages its steps' losses)
     checkpoint_every: int = 0  # steps between checkpoints; 0: only at the end
     output_dir: str | None = None  # where checkpoint.pt goes; None: no checkpoints
     seed: int = 0
     device: str = "auto"  # "auto": cuda when available, else cpu
     autocast_dtype: str | None = None  # "bfloat16" for mixed precision on GPU; None: float32
     progress: bool = True  # show a tqdm progress bar (main process only)
+    compile: bool = False  # torch.compile the model for training (faster steps after a warm-up)
+    keep_best: bool = False  # keep the weights of the lowest eval loss (saved in checkpoints)
 
     def __post_init__(self) -> None:
         positive = ("max_steps", "batch_size", "gradient_accumulation_steps", "log_every")

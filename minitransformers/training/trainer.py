@@ -15,6 +15,19 @@ generator seeded by ``(seed, e)``, and step ``s`` takes its slice of that
 order. So the data position is just the step counter, and a checkpoint with
 weights, optimizer, scheduler, step and RNG states (for dropout) is enough
 to continue as if the run had never stopped.
+
+**Why it is fast.** A dataset with a ``batch(indices)`` method (every dataset
+in :mod:`minitransformers.data`) builds a whole batch with one indexing
+operation instead of stacking Python items. On CUDA the batch is copied from
+pinned memory without waiting, and the loop never asks the device for a
+number (``.item()``) except every ``log_every`` steps, so the CPU prepares
+step ``s + 1`` while the GPU still runs step ``s``. AdamW runs as one
+``foreach`` kernel per operation on the CPU and ``fused`` on CUDA, and
+``TrainConfig.compile`` compiles the model.
+
+**The best step.** With ``keep_best`` the trainer remembers the weights with
+the lowest evaluation loss; they are saved inside every checkpoint, so the
+choice survives an interruption. :meth:`Trainer.restore_best` loads them.
 """
 
 from __future__ import annotations
@@ -101,11 +114,15 @@ class Trainer:
         if self.context.is_distributed:
             device_ids = [self.context.device] if self.context.device.type == "cuda" else None
             self.wrapped_model = DistributedDataParallel(self.model, device_ids=device_ids)
+        if config.compile:
+            # self.model stays the plain module: its state_dict names are the checkpoint's.
+            self.wrapped_model = torch.compile(self.wrapped_model)
         self.optimizer = make_optimizer(
             self.model,
             learning_rate=config.learning_rate,
             weight_decay=config.weight_decay,
             betas=(config.beta1, config.beta2),
+            fused=self.context.device.type == "cuda",
         )
         self.scheduler = make_scheduler(
             self.optimizer,
@@ -121,6 +138,9 @@ class Trainer:
         )
         self.step = 0
         self.history: list[dict[str, float]] = []
+        # The lowest evaluation loss so far, its step, and (with keep_best) its weights on the CPU.
+        self.best: dict[str, Any] = {"step": None, "loss": float("inf")}
+        self._best_weights: dict[str, torch.Tensor] | None = None
         # Each process gets its own dropout stream; all are fixed by the seed.
         seed_everything(config.seed + self.context.rank)
         self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
@@ -141,8 +161,18 @@ class Trainer:
         return self._order[position * size : (position + 1) * size].tolist()
 
     def _collate(self, indices: list[int], dataset: torch.utils.data.Dataset) -> dict:
-        batch = self.collate_fn([dataset[index] for index in indices])
-        return {key: value.to(self.context.device) for key, value in batch.items()}
+        """The examples at ``indices`` as one batch of tensors on the training device."""
+        if hasattr(dataset, "batch") and self.collate_fn is torch.utils.data.default_collate:
+            batch = dataset.batch(torch.as_tensor(indices, dtype=torch.long))
+        else:
+            batch = self.collate_fn([dataset[index] for index in indices])
+        if self.context.device.type != "cuda":
+            return {key: value.to(self.context.device) for key, value in batch.items()}
+        # Pinned host memory lets the copy run asynchronously, overlapping the previous step.
+        return {
+            key: value.pin_memory().to(self.context.device, non_blocking=True)
+            for key, value in batch.items()
+        }
 
     def _loss(self, model: nn.Module, batch: dict) -> torch.Tensor:
         dtype = self.config.autocast_dtype
@@ -178,24 +208,32 @@ class Trainer:
             total=until, initial=self.step, disable=not (config.progress and context.is_main)
         )
         self.wrapped_model.train()
+        # Losses add up on the device; reading them (a host sync) waits for the log step.
+        interval_loss, interval_steps, interval_tokens = None, 0, 0
+        interval_started = time.perf_counter()
         while self.step < until:
-            started = time.perf_counter()
             lr = self.optimizer.param_groups[0]["lr"]
             step_loss, tokens = self._optimizer_step()
-            mean_loss = all_reduce_mean(step_loss, context).item()
-            tokens_per_s = tokens * context.world_size / (time.perf_counter() - started)
-            row = {"step": self.step, "loss": mean_loss, "lr": lr, "tokens_per_s": tokens_per_s}
+            interval_loss = step_loss if interval_loss is None else interval_loss + step_loss
+            interval_steps, interval_tokens = interval_steps + 1, interval_tokens + tokens
             evaluate_now = (
                 self.eval_dataset is not None
                 and config.eval_every > 0
                 and (self.step % config.eval_every == 0 or self.step == config.max_steps)
             )
-            if evaluate_now:
-                row["eval_loss"] = self.evaluate()
             if evaluate_now or self.step % config.log_every == 0 or self.step == until:
+                mean_loss = all_reduce_mean(interval_loss / interval_steps, context).item()
+                elapsed = time.perf_counter() - interval_started
+                tokens_per_s = interval_tokens * context.world_size / elapsed
+                row = {"step": self.step, "loss": mean_loss, "lr": lr, "tokens_per_s": tokens_per_s}
+                if evaluate_now:
+                    row["eval_loss"] = self.evaluate()
+                    self._remember_if_best(row["eval_loss"])
                 self.history.append(row)
+                progress.set_postfix(loss=f"{mean_loss:.3f}", tok_s=f"{tokens_per_s:,.0f}")
+                interval_loss, interval_steps, interval_tokens = None, 0, 0
+                interval_started = time.perf_counter()
             progress.update(1)
-            progress.set_postfix(loss=f"{mean_loss:.3f}", tok_s=f"{tokens_per_s:,.0f}")
             if config.output_dir is not None and (
                 (config.checkpoint_every and self.step % config.checkpoint_every == 0)
                 or self.step == until
@@ -224,8 +262,7 @@ class Trainer:
                 # gradients add up to those of the mean loss (scaled first in float16)
                 self.grad_scaler.scale(loss / n_micro).backward()
             step_loss += loss.detach() / n_micro
-            mask = batch.get("attention_mask")
-            tokens += int(mask.sum()) if mask is not None else batch["input_ids"].numel()
+            tokens += batch["input_ids"].numel()
         self.grad_scaler.unscale_(self.optimizer)  # clip the true gradients, not scaled ones
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
@@ -261,6 +298,25 @@ class Trainer:
         self.model.train()
         return (totals[0] / totals[1]).item()
 
+    def _remember_if_best(self, eval_loss: float) -> None:
+        if eval_loss < self.best["loss"]:
+            self.best = {"step": self.step, "loss": eval_loss}
+            if self.config.keep_best:
+                self._best_weights = {
+                    name: tensor.detach().to("cpu", copy=True)
+                    for name, tensor in self.model.state_dict().items()
+                }
+
+    def restore_best(self) -> int:
+        """Load the weights of the best evaluation so far (needs ``keep_best``); returns their step."""
+        if self._best_weights is None:
+            raise ValueError(
+                "no best weights to restore: set TrainConfig.keep_best=True and evaluate "
+                "(eval_every > 0 with an eval_dataset) at least once"
+            )
+        self.model.load_state_dict(self._best_weights)
+        return self.best["step"]
+
     # ----- checkpoints --------------------------------------------------------------------
 
     @property
@@ -286,6 +342,7 @@ class Trainer:
                     zip(("epoch", "batch"), divmod(self.step, self.batches_per_epoch))
                 ),
                 grad_scaler=self.grad_scaler.state_dict(),
+                best={**self.best, "model": self._best_weights},
             )
         barrier(self.context)  # nobody runs ahead (or reads) before the file is complete
 
@@ -298,10 +355,14 @@ class Trainer:
         if state.get("grad_scaler"):
             self.grad_scaler.load_state_dict(state["grad_scaler"])
         self.step, self.history = state["step"], list(state["history"])
+        best = state.get("best") or {}
+        if best.get("step") is not None:
+            self.best = {"step": best["step"], "loss": best["loss"]}
+            self._best_weights = best.get("model")
         changed = sorted(
             key
             for key, value in state["config"].items()
-            if key not in ("output_dir", "progress", "eval_every", "log_every", "checkpoint_every")
+            if key not in ("output_dir", "progress", "eval_every", "log_every", "checkpoint_every", "compile")
             and self.config.to_dict().get(key) != value
         )
         if changed:
