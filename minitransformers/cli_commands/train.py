@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, default=Path("runs"), help="where the trained model goes")
     parser.add_argument("--config", type=Path, help="a JSON file of training settings (TrainConfig fields)")
     parser.add_argument("--steps", type=int, help="number of optimiser steps (default: as shipped)")
-    parser.add_argument("--preset", default="mini", choices=["tiny", "mini"], help="model size (gpt, bert)")
+    parser.add_argument("--preset", default="shipped", choices=["shipped", "tiny", "mini"],
+                        help="model size: as shipped, or a named preset")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
 

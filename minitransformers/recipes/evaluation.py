@@ -1,8 +1,12 @@
-"""Held-out numbers for the model cards: perplexity for mini-GPT, masked-token accuracy for mini-BERT."""
+"""Held-out numbers for the model cards: perplexity for the GPTs, masked-token and next-sentence
+accuracy for mini-BERT, and the famous-lines counts; :func:`evaluate_checkpoint` gives them all
+for a checkpoint folder (``scripts/evaluate_shipped.py`` prints them)."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import torch
 
@@ -11,8 +15,8 @@ from ..data import IGNORE_INDEX
 
 def _batches(dataset, batch_size: int, device):
     for start in range(0, len(dataset), batch_size):
-        items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
-        yield {key: torch.stack([item[key] for item in items]).to(device) for key in items[0]}
+        batch = dataset.batch(torch.arange(start, min(start + batch_size, len(dataset))))
+        yield {key: value.to(device) for key, value in batch.items()}
 
 
 @torch.no_grad()
@@ -53,4 +57,54 @@ def masked_lm_metrics(model, dataset, batch_size: int = 64) -> dict[str, float]:
     metrics = {"masked_accuracy": correct / masked, "masked_loss": total_loss / masked, "masked_tokens": masked}
     if examples:
         metrics["nsp_accuracy"] = nsp_correct / examples
+    return metrics
+
+
+def checkpoint_kind(directory: str | Path) -> str:
+    """``"gpt"``, ``"bert"`` or ``"gpt-char"`` for a checkpoint folder."""
+    directory = Path(directory)
+    model_type = json.loads((directory / "config.json").read_text()).get("model_type")
+    if model_type == "bert":
+        return "bert"
+    if model_type == "gpt2":
+        return "gpt-char" if (directory / "char_vocab.json").exists() else "gpt"
+    raise ValueError(f"{directory} holds a {model_type!r} checkpoint; expected a BERT or GPT-2 one")
+
+
+@torch.no_grad()
+def evaluate_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -> dict:
+    """Every held-out number of a checkpoint folder, computed the way the model cards quote them.
+
+    GPTs: the loss on the validation plays cut into blocks of the full context
+    (``max_positions``). mini-BERT: masked-token accuracy with every selected
+    token replaced by ``<mask>``, and next-sentence accuracy. BPE models also get
+    the famous-lines count (see :mod:`.famous_lines`).
+    """
+    from ..models import BertForPreTraining, GPTLMHeadModel
+    from ..tokenizers import load_tokenizer
+    from .famous_lines import famous_lines_table, found_counts
+    from .shakespeare_data import causal_lm_dataset, char_lm_dataset, masked_lm_dataset, shakespeare_texts
+
+    directory, kind = Path(directory), checkpoint_kind(directory)
+    tokenizer = load_tokenizer(directory)
+    _, validation = shakespeare_texts()
+    if kind == "bert":
+        model = BertForPreTraining.from_pretrained(directory).to(device)
+        dataset = masked_lm_dataset(tokenizer, validation, model.config.max_positions, seed=1, evaluation=True)
+        metrics = masked_lm_metrics(model, dataset)
+        metrics["famous_lines"] = found_counts(famous_lines_table(bert=model, tokenizer=tokenizer))
+    else:
+        model = GPTLMHeadModel.from_pretrained(directory).to(device)
+        block = model.config.max_positions
+        build = char_lm_dataset if kind == "gpt-char" else causal_lm_dataset
+        metrics = {**causal_lm_metrics(model, build(tokenizer, validation, block)), "context": block}
+        if kind == "gpt":
+            metrics["famous_lines"] = found_counts(famous_lines_table(gpt=model, tokenizer=tokenizer))
+    return {"kind": kind, **metrics}
+
+
+def evaluate_checkpoint_model(directory: str | Path, device: str | torch.device = "cpu") -> dict:
+    """:func:`evaluate_checkpoint` without the ``kind`` entry (what ``training.json`` stores)."""
+    metrics = evaluate_checkpoint(directory, device)
+    metrics.pop("kind")
     return metrics

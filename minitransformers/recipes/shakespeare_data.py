@@ -36,20 +36,35 @@ def paragraphs(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def causal_lm_dataset(tokenizer, works: dict[str, str], block_size: int) -> CausalLMDataset:
-    """All works as one token stream (``<|endoftext|>`` between works), cut into blocks."""
+def causal_lm_dataset(tokenizer, works: dict[str, str], block_size: int, stride: int | None = None) -> CausalLMDataset:
+    """All works as one token stream (``<|endoftext|>`` between works), cut into blocks.
+
+    ``stride=1`` makes every offset an example: shuffled, they are random windows, as in nanoGPT.
+    """
     documents = [tokenizer.encode_ordinary(text) for text in works.values()]
-    return CausalLMDataset(concatenate_ids(documents, separator_id=tokenizer.eos_token_id), block_size)
+    return CausalLMDataset(concatenate_ids(documents, separator_id=tokenizer.eos_token_id), block_size, stride)
 
 
-def masked_lm_dataset(tokenizer, works: dict[str, str], block_size: int, seed: int = 0) -> MaskedLMDataset:
-    """``<cls> A <sep> B <sep>`` examples from consecutive paragraphs, 15% masked, with NSP labels."""
-    segments = [tokenizer.encode_ordinary(p) for text in works.values() for p in paragraphs(text)]
+def masked_lm_dataset(tokenizer, works: dict[str, str], block_size: int, seed: int = 0,
+                      evaluation: bool = False) -> MaskedLMDataset:
+    """``<cls> A <sep> B <sep>`` examples, 15% masked, with NSP labels.
+
+    ``A`` is consecutive paragraphs of one work filling about half the block and ``B``
+    the paragraphs that follow (label 0) or paragraphs of another work (label 1).
+    ``evaluation=True`` replaces every selected token by ``<mask>`` (no 80/10/10), so
+    the accuracy says how well the model fills a gap.
+    """
+    segments, documents = [], []
+    for number, text in enumerate(works.values()):
+        for paragraph in paragraphs(text):
+            segments.append(tokenizer.encode_ordinary(paragraph))
+            documents.append(number)
     return MaskedLMDataset(
         segments, block_size=block_size, cls_token_id=tokenizer.cls_token_id,
         sep_token_id=tokenizer.sep_token_id, pad_token_id=tokenizer.pad_token_id,
         mask_token_id=tokenizer.mask_token_id, vocab_size=tokenizer.vocab_size,
-        next_sentence=True, seed=seed,
+        next_sentence=True, seed=seed, documents=documents, fill=True,
+        replace_shares=(1.0, 0.0, 0.0) if evaluation else (0.8, 0.1, 0.1),
     )
 
 
@@ -58,6 +73,7 @@ def char_tokenizer(train: dict[str, str]) -> CharTokenizer:
     return CharTokenizer.from_text("".join(train.values()), special_tokens={"unk": "<unk>"})
 
 
-def char_lm_dataset(tokenizer: CharTokenizer, works: dict[str, str], block_size: int) -> CausalLMDataset:
-    """The works as one character stream, cut into blocks."""
-    return CausalLMDataset(tokenizer.encode_ordinary("\n\n".join(works.values())), block_size)
+def char_lm_dataset(tokenizer: CharTokenizer, works: dict[str, str], block_size: int,
+                    stride: int | None = None) -> CausalLMDataset:
+    """The works as one character stream, cut into blocks (``stride=1``: every offset)."""
+    return CausalLMDataset(tokenizer.encode_ordinary("\n\n".join(works.values())), block_size, stride)

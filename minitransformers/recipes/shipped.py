@@ -1,9 +1,15 @@
 """Train the checkpoints shipped in ``weights/``: mini-GPT, mini-BERT and a character-level GPT.
 
 Run ``python scripts/train_shipped.py`` or ``python -m minitransformers train
-{gpt,bert,char}``. mini-GPT and mini-BERT share everything but the
-architecture and objective: the tokenizer, the plays, the model size, the
-number of steps, the batch shape and the optimiser settings.
+{gpt,bert,char}``. mini-GPT and mini-BERT share everything but the attention
+mask and the objective: the tokenizer, the plays, the model size, the
+dropout, the number of steps, the batch shape and the optimiser settings.
+Both are trained at their full context (``max_positions`` tokens), the best
+step is chosen by the loss on held-out plays, and that choice is saved in
+every checkpoint, so an interrupted run keeps it.
+
+The character-level GPT uses nanoGPT's ``shakespeare_char`` settings for a
+GPU, so the two libraries can be compared on the same data.
 """
 
 from __future__ import annotations
@@ -17,143 +23,197 @@ from pathlib import Path
 import torch
 
 from ..config import BertConfig, GPTConfig
-from ..device import describe_device
+from ..device import describe_device, pick_device
 from ..models import BertForPreTraining, GPTLMHeadModel
-from ..training import TrainConfig, Trainer
-from .evaluation import causal_lm_metrics, masked_lm_metrics
+from ..training import TrainConfig, Trainer, seed_everything
+from .evaluation import evaluate_checkpoint_model
 from .model_card import write_model_card
 from .shakespeare_data import (
     causal_lm_dataset, char_lm_dataset, char_tokenizer, masked_lm_dataset, shakespeare_texts,
     train_shakespeare_tokenizer,
 )
 
-# The shared budget of the two shipped models.
-SHARED = dict(block_size=128, batch_size=64, max_steps=3000, learning_rate=6e-4, warmup_steps=200)
-# nanoGPT's shakespeare_char settings for a CPU (its README reports val loss 1.88 for them).
-CHAR = dict(block_size=64, batch_size=12, max_steps=2000, learning_rate=1e-3, warmup_steps=100,
-            n_layers=4, n_heads=4, hidden_size=128)
+# What mini-GPT and mini-BERT share: the model size and the training budget.
+SHARED_MODEL = dict(hidden_size=288, n_layers=6, n_heads=6, intermediate_size=1152, max_positions=256,
+                    hidden_dropout=0.2, attention_dropout=0.2)
+SHARED = dict(block_size=256, batch_size=64, max_steps=6000, learning_rate=6e-4, warmup_steps=300)
+# nanoGPT's shakespeare_char settings for a GPU (6 layers, 6 heads, 384 wide, block 256, dropout 0.2).
+CHAR_MODEL = dict(hidden_size=384, n_layers=6, n_heads=6, intermediate_size=1536, max_positions=256,
+                  hidden_dropout=0.2, attention_dropout=0.2)
+CHAR = dict(block_size=256, batch_size=64, max_steps=5000, learning_rate=1e-3, warmup_steps=100)
 DIRECTORY_NAMES = {"gpt": "mini-gpt-shakespeare", "bert": "mini-bert-shakespeare", "char": "char-gpt-shakespeare"}
 EVAL_EVERY = 250
+# Weights are stored in float16 to halve weights/ (loading gives float32 again).
+STORED_DTYPE = torch.float16
 
 
 def default_train_config(kind: str, output_dir: Path, device: str = "auto", steps: int | None = None) -> TrainConfig:
-    """The optimiser settings the shipped ``kind`` ("gpt", "bert", "char") was trained with."""
+    """The optimiser settings the shipped ``kind`` ("gpt", "bert", "char") was trained with.
+
+    On CUDA the recipe adds bf16 autocast and ``torch.compile``; on a CPU it runs in float32.
+    """
     settings = CHAR if kind == "char" else SHARED
-    max_steps = steps or settings["max_steps"]
+    max_steps = settings["max_steps"] if steps is None else steps
+    if max_steps < 1:
+        raise ValueError(f"steps must be at least 1, got {max_steps}")
+    on_cuda = pick_device(device).type == "cuda"
     return TrainConfig(
         max_steps=max_steps, batch_size=settings["batch_size"],
         learning_rate=settings["learning_rate"], min_learning_rate=settings["learning_rate"] / 10,
         warmup_steps=min(settings["warmup_steps"], max_steps // 10), weight_decay=0.1,
         beta2=0.99 if kind == "char" else 0.95,  # nanoGPT's value for its small char model
-        eval_every=0, eval_batches=20, checkpoint_every=EVAL_EVERY, device=device, seed=0,
+        eval_every=min(EVAL_EVERY, max_steps), eval_batches=None, keep_best=True, log_every=50,
+        checkpoint_every=EVAL_EVERY, device=device, seed=0,
+        autocast_dtype="bfloat16" if on_cuda else None, compile=on_cuda,
         output_dir=str(Path(output_dir).parent / "_checkpoints" / Path(output_dir).name),
     )
 
 
-def _train_keeping_best(trainer: Trainer, resume: bool) -> int:
-    """Train to the end, evaluating every ``EVAL_EVERY`` steps; keep the best weights. Returns its step."""
+def _train_keeping_best(trainer: Trainer, resume: bool, time_budget_s: float | None) -> dict:
+    """Train to the end (or until the time budget runs out), then restore the best evaluated weights."""
     if resume and trainer.checkpoint_path.exists():
         trainer.load_checkpoint()
         if trainer.context.is_main:
-            print(f"resumed from {trainer.checkpoint_path} at step {trainer.step}", flush=True)
-    best_state, best_step, best_loss = None, trainer.step, float("inf")
+            print(f"resumed from {trainer.checkpoint_path} at step {trainer.step} "
+                  f"(best so far: step {trainer.best['step']})", flush=True)
+    started, stopped_early = time.time(), None
     while trainer.step < trainer.config.max_steps:
-        trainer.train(until_step=min(trainer.step + EVAL_EVERY, trainer.config.max_steps))
-        loss = trainer.evaluate()
+        trainer.train(until_step=min(trainer.step + trainer.config.eval_every, trainer.config.max_steps))
         if trainer.context.is_main:
-            print(f"step {trainer.step}: validation loss {loss:.4f}", flush=True)
-        if loss < best_loss:
-            best_state = copy.deepcopy(trainer.model.state_dict())
-            best_step, best_loss = trainer.step, loss
-    if best_state is not None:
-        trainer.model.load_state_dict(best_state)
-    return best_step
+            print(f"step {trainer.step}: validation loss {trainer.history[-1].get('eval_loss', float('nan')):.4f} "
+                  f"(best {trainer.best['loss']:.4f} at step {trainer.best['step']})", flush=True)
+        out_of_time = time_budget_s is not None and time.time() - started > time_budget_s
+        if out_of_time and trainer.step < trainer.config.max_steps:
+            stopped_early = trainer.step
+            break
+    trainer.restore_best()
+    return {"best_step": trainer.best["step"], "best_validation_loss": trainer.best["loss"],
+            "stopped_early_at_step": stopped_early}
 
 
-def _train_and_save(kind: str, model, tokenizer, train_set, eval_set, evaluate, train_config: TrainConfig,
-                    output_dir: Path, resume: bool, started: float, extra: dict) -> dict:
-    """Train, score on the held-out plays with ``evaluate(model, eval_set)``, and save weights,
-    tokenizer, ``training.json`` and the model card (on the main process only)."""
+def _stored_copy(model, attn_impl: str = "manual"):
+    """A float16 copy on the CPU that uses the hand-written attention when loaded (the reading default)."""
+    stored = type(model)(model.config.replace(attn_impl=attn_impl))
+    stored.load_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()})
+    return stored.to(STORED_DTYPE)
+
+
+def _train_and_save(kind: str, model, tokenizer, train_set, eval_set, train_config: TrainConfig,
+                    output_dir: Path, resume: bool, started: float, extra: dict,
+                    time_budget_s: float | None = None, write_card: bool = True) -> dict:
+    """Train, save float16 weights, tokenizer and ``training.json``, score the saved weights on the
+    held-out plays, and write the model card (on the main process only)."""
     trainer = Trainer(model, train_set, train_config, eval_dataset=eval_set)
-    best_step = _train_keeping_best(trainer, resume)
-    metrics = evaluate(model, eval_set)
-    block = train_set[0]["input_ids"].numel()
+    outcome = _train_keeping_best(trainer, resume, time_budget_s)
     record = {
         "kind": kind, "model_config": model.config.to_dict(), "parameters": model.num_parameters(),
-        "train_config": trainer.config.to_dict(), "best_step": best_step, "validation": metrics,
+        "train_config": trainer.config.to_dict(), **outcome, "stored_dtype": str(STORED_DTYPE).removeprefix("torch."),
         "wall_time_s": round(time.time() - started, 1), "hardware": describe_device(model.device),
         "platform": platform.platform(), "torch": torch.__version__, "history": trainer.history,
-        **extra, "tokens_seen": train_config.max_steps * train_config.batch_size * block,
+        **extra, "tokens_seen": trainer.step * train_config.batch_size * train_set.block_size,
     }
     if trainer.context.is_main:
+        print(f"saving {output_dir} and scoring it on the held-out plays ...", flush=True)
         output_dir.mkdir(parents=True, exist_ok=True)
-        model.save_pretrained(output_dir)
+        _stored_copy(model).save_pretrained(output_dir)
         tokenizer.save(output_dir)
+        record["validation"] = evaluate_checkpoint_model(output_dir, device=model.device)
         (output_dir / "training.json").write_text(json.dumps(record, indent=1))
-        write_model_card(output_dir)
+        if write_card:
+            print(f"writing the model card {output_dir / 'README.md'} ...", flush=True)
+            write_model_card(output_dir)
     return record
 
 
-def train_gpt(tokenizer, output_dir: Path, train_config: TrainConfig, preset: str = "mini",
-              resume: bool = False) -> dict:
-    """mini-GPT on the training plays; the best checkpoint by validation loss is kept."""
+def shipped_gpt_config(tokenizer, preset: str | None = None) -> GPTConfig:
+    """The shipped mini-GPT's config (``preset`` picks a named size instead)."""
+    ids = dict(vocab_size=tokenizer.vocab_size, bos_token_id=tokenizer.bos_token_id,
+               eos_token_id=tokenizer.eos_token_id)
+    if preset not in (None, "shipped"):
+        return GPTConfig.preset(preset, **ids)
+    return GPTConfig(**ids, **SHARED_MODEL, attn_impl="sdpa")
+
+
+def shipped_bert_config(tokenizer, preset: str | None = None) -> BertConfig:
+    """The shipped mini-BERT's config: mini-GPT's size, BERT's architecture."""
+    ids = dict(vocab_size=tokenizer.vocab_size, pad_token_id=tokenizer.pad_token_id)
+    if preset not in (None, "shipped"):
+        return BertConfig.preset(preset, **ids)
+    return BertConfig(**ids, **SHARED_MODEL, attn_impl="sdpa")
+
+
+def train_gpt(tokenizer, output_dir: Path, train_config: TrainConfig, preset: str | None = None,
+              resume: bool = False, **options) -> dict:
+    """mini-GPT on random windows of the training plays; the best step by validation loss is kept."""
     started = time.time()
     train, validation = shakespeare_texts()
-    block = SHARED["block_size"]
-    train_set, eval_set = causal_lm_dataset(tokenizer, train, block), causal_lm_dataset(tokenizer, validation, block)
-    config = GPTConfig.preset(preset, vocab_size=tokenizer.vocab_size, bos_token_id=tokenizer.bos_token_id,
-                              eos_token_id=tokenizer.eos_token_id)
-    return _train_and_save("gpt", GPTLMHeadModel(config), tokenizer, train_set, eval_set, causal_lm_metrics,
-                           train_config, output_dir, resume, started, {"train_tokens": len(train_set) * block})
+    config = shipped_gpt_config(tokenizer, preset)
+    block = min(SHARED["block_size"], config.max_positions)  # always the full context
+    train_set = causal_lm_dataset(tokenizer, train, block, stride=1)  # every offset: random windows
+    eval_set = causal_lm_dataset(tokenizer, validation, block)  # whole blocks at full context
+    seed_everything(train_config.seed)  # the initial weights too, so two runs are the same run
+    return _train_and_save("gpt", GPTLMHeadModel(config), tokenizer, train_set, eval_set, train_config,
+                           output_dir, resume, started, {"train_tokens": len(train_set.token_ids)}, **options)
 
 
-def train_bert(tokenizer, output_dir: Path, train_config: TrainConfig, preset: str = "mini",
-               resume: bool = False) -> dict:
+def train_bert(tokenizer, output_dir: Path, train_config: TrainConfig, preset: str | None = None,
+               resume: bool = False, **options) -> dict:
     """mini-BERT (MLM + NSP) on the same plays, tokenizer, size and budget as mini-GPT."""
     started = time.time()
     train, validation = shakespeare_texts()
-    block = SHARED["block_size"]
+    config = shipped_bert_config(tokenizer, preset)
+    block = min(SHARED["block_size"], config.max_positions)
     train_set = masked_lm_dataset(tokenizer, train, block, seed=0)
-    eval_set = masked_lm_dataset(tokenizer, validation, block, seed=1)
-    config = BertConfig.preset(preset, vocab_size=tokenizer.vocab_size, pad_token_id=tokenizer.pad_token_id)
+    eval_set = masked_lm_dataset(tokenizer, validation, block, seed=1, evaluation=True)
     bert_tokenizer = copy.copy(tokenizer)
     bert_tokenizer.frame = "bert"  # same vocabulary; texts framed as <cls> A <sep> B <sep>
-    return _train_and_save("bert", BertForPreTraining(config), bert_tokenizer, train_set, eval_set,
-                           masked_lm_metrics, train_config, output_dir, resume, started,
-                           {"train_examples": len(train_set)})
+    seed_everything(train_config.seed)
+    return _train_and_save("bert", BertForPreTraining(config), bert_tokenizer, train_set, eval_set, train_config,
+                           output_dir, resume, started, {"train_examples": len(train_set)}, **options)
 
 
-def train_char_gpt(output_dir: Path, train_config: TrainConfig, resume: bool = False) -> dict:
-    """A character-level GPT with nanoGPT's shakespeare_char CPU settings, for comparison with its 1.88."""
+def train_char_gpt(output_dir: Path, train_config: TrainConfig, resume: bool = False, preset: str | None = None,
+                   **options) -> dict:
+    """A character-level GPT with nanoGPT's shakespeare_char GPU settings (``preset`` for a smaller one)."""
     started = time.time()
     train, validation = shakespeare_texts()
     tokenizer = char_tokenizer(train)
-    block = CHAR["block_size"]
-    train_set, eval_set = char_lm_dataset(tokenizer, train, block), char_lm_dataset(tokenizer, validation, block)
-    config = GPTConfig(vocab_size=tokenizer.vocab_size, hidden_size=CHAR["hidden_size"], n_layers=CHAR["n_layers"],
-                       n_heads=CHAR["n_heads"], max_positions=block, hidden_dropout=0.0, attention_dropout=0.0)
-    return _train_and_save("gpt-char", GPTLMHeadModel(config), tokenizer, train_set, eval_set, causal_lm_metrics,
-                           train_config, output_dir, resume, started, {"nanogpt_reference_val_loss": 1.88})
+    if preset in (None, "shipped"):
+        config = GPTConfig(vocab_size=tokenizer.vocab_size, **CHAR_MODEL, attn_impl="sdpa")
+    else:
+        config = GPTConfig.preset(preset, vocab_size=tokenizer.vocab_size)
+    block = min(CHAR["block_size"], config.max_positions)
+    train_set = char_lm_dataset(tokenizer, train, block, stride=1)
+    eval_set = char_lm_dataset(tokenizer, validation, block)
+    seed_everything(train_config.seed)
+    return _train_and_save("gpt-char", GPTLMHeadModel(config), tokenizer, train_set, eval_set, train_config,
+                           output_dir, resume, started, {"train_tokens": len(train_set.token_ids)}, **options)
 
 
 def train_shipped(kind: str, output_root: Path, train_config: TrainConfig | None = None, device: str = "auto",
-                  steps: int | None = None, preset: str = "mini", resume: bool = False, tokenizer=None) -> dict:
-    """Train one shipped checkpoint (``kind`` in gpt/bert/char) into ``output_root/<its name>``."""
+                  steps: int | None = None, preset: str | None = None, resume: bool = False, tokenizer=None,
+                  overrides: list[str] = (), **options) -> dict:
+    """Train one shipped checkpoint (``kind`` in gpt/bert/char) into ``output_root/<its name>``.
+
+    ``overrides`` (``"key=value"``) change the default training settings. ``options``:
+    ``time_budget_s`` stops at the first evaluation past that many seconds (the card says
+    so); ``write_card=False`` skips the model card.
+    """
     if kind not in DIRECTORY_NAMES:
         raise ValueError(f"unknown model kind {kind!r}; choose one of {sorted(DIRECTORY_NAMES)}")
     directory = Path(output_root) / DIRECTORY_NAMES[kind]
-    train_config = train_config or default_train_config(kind, directory, device, steps)
+    train_config = train_config or default_train_config(kind, directory, device, steps).with_overrides(list(overrides))
     if kind == "char":
-        return train_char_gpt(directory, train_config, resume)
+        return train_char_gpt(directory, train_config, resume, preset, **options)
     if tokenizer is None:
         tokenizer = train_shakespeare_tokenizer(shakespeare_texts()[0])
     run = train_gpt if kind == "gpt" else train_bert
-    return run(tokenizer, directory, train_config, preset, resume)
+    return run(tokenizer, directory, train_config, preset, resume, **options)
 
 
 def train_all(output_root: Path, device: str = "auto", steps: int | None = None,
-              which=("gpt", "bert", "char")) -> dict:
+              which=("gpt", "bert", "char"), **options) -> dict:
     """Train the shared tokenizer once, then each requested checkpoint."""
     tokenizer = train_shakespeare_tokenizer(shakespeare_texts()[0]) if {"gpt", "bert"} & set(which) else None
-    return {kind: train_shipped(kind, output_root, device=device, steps=steps, tokenizer=tokenizer)
+    return {kind: train_shipped(kind, output_root, device=device, steps=steps, tokenizer=tokenizer, **options)
             for kind in which}

@@ -1,0 +1,90 @@
+"""The shipped recipes: their settings, the famous-lines table and the checkpoint evaluation."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from minitransformers import load_tokenizer
+from minitransformers.recipes.evaluation import checkpoint_kind
+from minitransformers.recipes.famous_lines import (
+    FAMOUS_LINES, famous_lines_table, found_counts, markdown_table,
+)
+from minitransformers.recipes.shipped import SHARED, SHARED_MODEL, default_train_config
+
+SHIPPED_GPT = "weights/mini-gpt-shakespeare"
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer(SHIPPED_GPT)
+
+
+def test_famous_lines_hide_one_token_words_of_the_plays(tokenizer):
+    from minitransformers.recipes.shakespeare_data import shakespeare_texts
+
+    train, validation = shakespeare_texts()
+    assert len([line for line in FAMOUS_LINES if not line.held_out]) >= 15
+    for line in FAMOUS_LINES:
+        assert len(tokenizer.encode_ordinary(" " + line.word)) == 1, line.word
+        works = validation if line.held_out else train
+        text = " ".join(works[line.play].split())  # the line as printed in its play, spacing aside
+        assert " ".join(line.text.format(line.word).split()) in text, line.text
+
+
+class _Rigged(torch.nn.Module):
+    """A stand-in model whose logits favour one token at every position, to test the table's logic."""
+
+    def __init__(self, favourite: int, vocab: int) -> None:
+        super().__init__()
+        self.favourite, self.vocab, self.seen = favourite, vocab, []
+        self.anchor = torch.nn.Parameter(torch.zeros(()))
+
+    @property
+    def device(self):
+        return self.anchor.device
+
+    def forward(self, ids):
+        self.seen.append(ids[0].tolist())
+        logits = torch.zeros(*ids.shape, self.vocab)
+        logits[..., self.favourite] = 1.0
+        return SimpleNamespace(logits=logits)
+
+
+def test_table_reads_both_sides_for_bert_and_the_left_for_gpt(tokenizer):
+    line = FAMOUS_LINES[0]
+    word_id = tokenizer.encode_ordinary(" " + line.word)[0]
+    bert, gpt = _Rigged(word_id, tokenizer.vocab_size), _Rigged(7, tokenizer.vocab_size)
+    rows = famous_lines_table(bert, gpt, tokenizer, lines=[line])
+    assert rows[0]["bert_found"] and not rows[0]["gpt_found"]
+    left, right = tokenizer.encode_ordinary(line.left), tokenizer.encode_ordinary(line.right)
+    assert bert.seen[0] == [tokenizer.cls_token_id, *left, tokenizer.mask_token_id, *right, tokenizer.sep_token_id]
+    assert gpt.seen[0] == left  # nothing from the right of the gap
+    assert found_counts(rows) == {"bert": "1/1", "gpt": "0/1"}
+    table = markdown_table(rows)
+    assert f"**{line.word}**" in table and "___" in table
+    with pytest.raises(ValueError, match="at least one"):
+        famous_lines_table(tokenizer=tokenizer)
+
+
+def test_gpt_and_bert_share_size_steps_and_batch_shape(tmp_path):
+    gpt, bert = default_train_config("gpt", tmp_path / "g", "cpu"), default_train_config("bert", tmp_path / "b", "cpu")
+    differing = {k for k, v in gpt.to_dict().items() if bert.to_dict()[k] != v}
+    assert differing == {"output_dir"}
+    assert gpt.keep_best and gpt.eval_every > 0 and gpt.eval_batches is None
+    assert SHARED["block_size"] == SHARED_MODEL["max_positions"]  # trained at the full context
+    assert not gpt.compile and gpt.autocast_dtype is None  # float32 eager on a CPU
+    with pytest.raises(ValueError, match="at least 1"):
+        default_train_config("gpt", tmp_path, "cpu", steps=0)
+
+
+def test_checkpoint_kind(tmp_path):
+    assert checkpoint_kind(SHIPPED_GPT) == "gpt"
+    assert checkpoint_kind("weights/mini-bert-shakespeare") == "bert"
+    assert checkpoint_kind("weights/char-gpt-shakespeare") == "gpt-char"
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    with pytest.raises(ValueError, match="BERT or GPT-2"):
+        checkpoint_kind(tmp_path)
