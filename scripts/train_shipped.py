@@ -26,10 +26,14 @@ def main() -> None:
                         help="stop each model at the first evaluation after this many seconds (the card says so)")
     parser.add_argument("--no-card", action="store_true", help="skip writing the model cards")
     parser.add_argument("--eager", action="store_true", help="do not torch.compile on CUDA")
+    parser.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="training settings to change, e.g. --set learning_rate=1e-3")
+    parser.add_argument("--dropout", type=float, default=None, help="dropout rate of gpt and bert")
     args = parser.parse_args()
+    options = {"dropout": args.dropout} if args.dropout is not None else {}
     results = train_all(args.output, device=args.device, steps=args.steps, which=tuple(args.only),
                         time_budget_s=args.time_budget, write_card=not args.no_card,
-                        overrides=["compile=false"] if args.eager else [])
+                        overrides=args.overrides + (["compile=false"] if args.eager else []), **options)
     for name, record in results.items():
         print(name, json.dumps(record["validation"]))
 

@@ -142,12 +142,16 @@ def shipped_bert_config(tokenizer, preset: str | None = None) -> BertConfig:
     return BertConfig(**ids, **SHARED_MODEL, attn_impl="sdpa")
 
 
+def _with_dropout(config, dropout: float | None):
+    return config if dropout is None else config.replace(hidden_dropout=dropout, attention_dropout=dropout)
+
+
 def train_gpt(tokenizer, output_dir: Path, train_config: TrainConfig, preset: str | None = None,
-              resume: bool = False, **options) -> dict:
+              resume: bool = False, dropout: float | None = None, **options) -> dict:
     """mini-GPT on random windows of the training plays; the best step by validation loss is kept."""
     started = time.time()
     train, validation = shakespeare_texts()
-    config = shipped_gpt_config(tokenizer, preset)
+    config = _with_dropout(shipped_gpt_config(tokenizer, preset), dropout)
     block = min(SHARED["block_size"], config.max_positions)  # always the full context
     train_set = causal_lm_dataset(tokenizer, train, block, stride=1)  # every offset: random windows
     eval_set = causal_lm_dataset(tokenizer, validation, block)  # whole blocks at full context
@@ -157,11 +161,11 @@ def train_gpt(tokenizer, output_dir: Path, train_config: TrainConfig, preset: st
 
 
 def train_bert(tokenizer, output_dir: Path, train_config: TrainConfig, preset: str | None = None,
-               resume: bool = False, **options) -> dict:
+               resume: bool = False, dropout: float | None = None, **options) -> dict:
     """mini-BERT (MLM + NSP) on the same plays, tokenizer, size and budget as mini-GPT."""
     started = time.time()
     train, validation = shakespeare_texts()
-    config = shipped_bert_config(tokenizer, preset)
+    config = _with_dropout(shipped_bert_config(tokenizer, preset), dropout)
     block = min(SHARED["block_size"], config.max_positions)
     train_set = masked_lm_dataset(tokenizer, train, block, seed=0)
     eval_set = masked_lm_dataset(tokenizer, validation, block, seed=1, evaluation=True)
