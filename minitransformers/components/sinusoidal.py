@@ -13,8 +13,7 @@ from __future__ import annotations
 import torch
 from einops import einsum, rearrange
 
-from ..positional import PositionScheme
-from ..registry import POSITIONALS
+from torch import nn
 
 
 def sinusoidal_vectors(positions: torch.Tensor, hidden_size: int, base: float = 10000.0) -> torch.Tensor:
@@ -25,8 +24,7 @@ def sinusoidal_vectors(positions: torch.Tensor, hidden_size: int, base: float = 
     return rearrange(waves, "b t f two -> b t (f two)")
 
 
-@POSITIONALS.register("sinusoidal")
-class SinusoidalPositions(PositionScheme):
+class SinusoidalPositions(nn.Module):
     """Fixed sin/cos position vectors added to the token embeddings; no parameters.
 
     The vectors exist for any position, but ``max_positions`` keeps the
@@ -40,7 +38,9 @@ class SinusoidalPositions(PositionScheme):
         self.hidden_size = hidden_size
         self.max_positions = max_positions
 
-    def embed(self, positions: torch.Tensor) -> torch.Tensor:
+    acts_in_attention = False
+
+    def forward(self, positions: torch.Tensor) -> torch.Tensor:
         return sinusoidal_vectors(positions, self.hidden_size)
 
     def extra_repr(self) -> str:
