@@ -234,7 +234,7 @@ class MultiHeadAttention(nn.Module):
         if bias is not None:
             additive = bias.to(q.dtype) if additive is None else additive + bias
         mixed = F.scaled_dot_product_attention(q, k, v, attn_mask=additive, dropout_p=dropout)
-        if mask is not None and mask.dim() == 4:
-            # Padding can hide every key of a query; match attend(): such a query outputs zeros.
+        if mask is not None:
+            # A mask (padding, say) can hide every key of a query; as in attend(), it outputs zeros.
             mixed = torch.where(mask.any(dim=-1, keepdim=True), mixed, 0.0)
         return mixed

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from .kv_cache import KVCache
 
 
-def attention_kwargs(config) -> dict:
-    """The keyword arguments every attention layer is built with."""
+def build_attention(config) -> MultiHeadAttention | nn.Module:
+    """The attention layer: ``MultiHeadAttention`` unless ``config.attention`` names another."""
     kwargs = dict(
         hidden_size=config.hidden_size,
         n_heads=config.n_heads,
@@ -45,34 +45,38 @@ def attention_kwargs(config) -> dict:
         # Options for custom attention classes, e.g. {"n_kv_heads": 2} for grouped-query.
         **config.extra.get("attention_kwargs", {}),
     )
-    relative = relative_positions(config)  # rotary or ALiBi; None for learned positions
+    relative = relative_positions(config)  # rotary or ALiBi; None for positions in the embeddings
     if relative is not None:
         kwargs["relative_positions"] = relative
-    return kwargs
+    if config.attention == "multi_head":
+        return MultiHeadAttention(**kwargs)
+    attention = ATTENTIONS.build(config.attention, **kwargs)
+    if config.causal and getattr(attention, "causal", None) is not True:
+        raise TypeError(
+            f"attention {config.attention!r} was built with causal=True but its .causal is not True; "
+            f"a GPT's attention must hide later tokens itself: store the argument as self.causal and "
+            f"combine masks.causal_mask(t, s) with the mask it is given (see MultiHeadAttention.forward)"
+        )
+    return attention
+
+
+def build_feedforward(config) -> FeedForward | nn.Module:
+    """The feed-forward layer: ``FeedForward`` unless ``config.feedforward`` names another."""
+    kwargs = dict(hidden_size=config.hidden_size, intermediate_size=config.intermediate_size,
+                  activation=config.activation, dropout=config.hidden_dropout)
+    if config.feedforward == "mlp":
+        return FeedForward(**kwargs)
+    return FEEDFORWARDS.build(config.feedforward, **kwargs)
 
 
 class _Block(nn.Module):
-    """What both blocks share: the sub-layers and the named hook points.
-
-    The standard parts are built by class; a config that names other parts
-    (``attention="grouped_query"``, ``norm="rmsnorm"``) builds them through
-    the registries (``registry.py``).
-    """
+    """What both blocks share: the sub-layers and the named hook points."""
 
     def __init__(self, config) -> None:
         super().__init__()
-        kwargs = attention_kwargs(config)
-        if config.attention == "multi_head":
-            self.attention = MultiHeadAttention(**kwargs)
-        else:
-            self.attention = ATTENTIONS.build(config.attention, **kwargs)
+        self.attention = build_attention(config)
         self.attention_norm = build_norm(config)
-        ff_kwargs = dict(hidden_size=config.hidden_size, intermediate_size=config.intermediate_size,
-                         activation=config.activation, dropout=config.hidden_dropout)
-        if config.feedforward == "mlp":
-            self.feedforward = FeedForward(**ff_kwargs)
-        else:
-            self.feedforward = FEEDFORWARDS.build(config.feedforward, **ff_kwargs)
+        self.feedforward = build_feedforward(config)
         self.feedforward_norm = build_norm(config)
         self.hook_resid_pre = HookPoint()  # (b t c) entering the block
         self.hook_attention_out = HookPoint()  # (b t c) what attention adds

@@ -66,7 +66,9 @@ class BertForMaskedLM(TransformerModel):
         output_attentions: bool = False,
     ) -> ModelOutput:
         """The arguments are ``BertModel.forward``'s, plus the labels."""
-        out = self.bert(input_ids, attention_mask, token_type_ids, position_ids, output_hidden_states, output_attentions)
+        out = self.bert(
+            input_ids, attention_mask, token_type_ids, position_ids, output_hidden_states, output_attentions
+        )
         out.logits = self.mlm_head(out.last_hidden_state)
         if labels is not None:
             out.loss = _mlm_loss(out.logits, labels)
@@ -98,7 +100,9 @@ class BertForPreTraining(TransformerModel):
         output_attentions: bool = False,
     ) -> ModelOutput:
         """The arguments are ``BertModel.forward``'s, plus the labels."""
-        out = self.bert(input_ids, attention_mask, token_type_ids, position_ids, output_hidden_states, output_attentions)
+        out = self.bert(
+            input_ids, attention_mask, token_type_ids, position_ids, output_hidden_states, output_attentions
+        )
         out.logits = self.mlm_head(out.last_hidden_state)
         out.nsp_logits = self.nsp_head(out.pooler_output)
         losses = []
@@ -139,7 +143,9 @@ class BertForSequenceClassification(TransformerModel):
         output_attentions: bool = False,
     ) -> ModelOutput:
         """The arguments are ``BertModel.forward``'s, plus the labels."""
-        out = self.bert(input_ids, attention_mask, token_type_ids, position_ids, output_hidden_states, output_attentions)
+        out = self.bert(
+            input_ids, attention_mask, token_type_ids, position_ids, output_hidden_states, output_attentions
+        )
         out.logits = self.classifier(self.dropout(out.pooler_output))
         if labels is not None:
             if self.config.num_labels == 1:
