@@ -31,14 +31,14 @@ class SinusoidalPositions(nn.Module):
     config's value: a model has only learned to read the positions it saw.
     """
 
+    acts_in_attention = False  # added to the embeddings (see positional.py)
+
     def __init__(self, hidden_size: int, max_positions: int | None, n_heads: int | None = None) -> None:
         super().__init__()
         if hidden_size % 2 != 0:
             raise ValueError(f"sinusoidal positions need an even hidden_size (sin/cos pairs), got {hidden_size}")
         self.hidden_size = hidden_size
         self.max_positions = max_positions
-
-    acts_in_attention = False
 
     def forward(self, positions: torch.Tensor) -> torch.Tensor:
         return sinusoidal_vectors(positions, self.hidden_size)
