@@ -106,7 +106,7 @@ class BertModel(TransformerModel):
             x = self.hook_embeddings(x)
         hidden_states, attentions = [x], []
         for block in self.blocks:
-            x, weights = block(x, mask, positions, None, output_attentions)
+            x, weights = block(x, mask, positions, output_attentions=output_attentions)
             hidden_states.append(x)
             attentions.append(weights)
         return ModelOutput(
