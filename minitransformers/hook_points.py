@@ -14,6 +14,8 @@ call. On a first read of the layers, skip those ``if`` lines.
 
 from __future__ import annotations
 
+import weakref
+
 import torch
 from torch import nn
 from torch.nn.modules.module import _addindent
@@ -32,10 +34,10 @@ class HookPoint(nn.Module):
         return x
 
     def register_forward_hook(self, hook, **kwargs) -> "_CountedHandle":
-        return _CountedHandle(super().register_forward_hook(hook, **kwargs))
+        return _CountedHandle(self, super().register_forward_hook(hook, **kwargs))
 
     def register_forward_pre_hook(self, hook, **kwargs) -> "_CountedHandle":
-        return _CountedHandle(super().register_forward_pre_hook(hook, **kwargs))
+        return _CountedHandle(self, super().register_forward_pre_hook(hook, **kwargs))
 
     def has_hooks(self) -> bool:
         """True when a hook is attached to this hook point."""
@@ -45,9 +47,16 @@ class HookPoint(nn.Module):
 class _CountedHandle:
     """torch's hook handle, which also keeps ``HookPoint.in_use`` up to date."""
 
-    def __init__(self, handle) -> None:
+    def __init__(self, point: HookPoint, handle) -> None:
         self.handle, self.removed = handle, False
         HookPoint.in_use += 1
+        # A hook never removed goes away with its hook point; so does its count.
+        weakref.finalize(point, self._forget)
+
+    def _forget(self) -> None:
+        if not self.removed:
+            self.removed = True
+            HookPoint.in_use -= 1
 
     @property
     def id(self) -> int:

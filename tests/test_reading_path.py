@@ -57,7 +57,13 @@ def mini_gpt():
     return GPTLMHeadModel(GPTConfig.preset("tiny")).eval()
 
 
-def test_a_gpt_forward_stays_in_six_files(mini_gpt):
+@pytest.fixture
+def no_hooks_anywhere(monkeypatch):
+    """As in a fresh process: other tests' models may still hold hooks, which turn every hook point on."""
+    monkeypatch.setattr(HookPoint, "in_use", 0)
+
+
+def test_a_gpt_forward_stays_in_six_files(mini_gpt, no_hooks_anywhere):
     ids = torch.randint(0, 1000, (2, 8))
     calls = trace_package_calls(lambda: mini_gpt(ids))
     files = files_of(calls)
@@ -68,7 +74,7 @@ def test_a_gpt_forward_stays_in_six_files(mini_gpt):
     assert sum(calls.values()) <= 32, calls  # was 61 calls into 8 files before the redesign
 
 
-def test_a_bert_forward_with_padding_stays_in_six_files():
+def test_a_bert_forward_with_padding_stays_in_six_files(no_hooks_anywhere):
     torch.manual_seed(0)
     model = BertModel(BertConfig.preset("tiny")).eval()
     ids = torch.randint(0, 1000, (2, 8))
@@ -167,3 +173,15 @@ def test_hook_points_count_attached_hooks(mini_gpt):
     assert HookPoint.in_use == before and seen == [torch.Size([1, 2, 5, 32])]
     mini_gpt(torch.randint(0, 1000, (1, 5)))
     assert len(seen) == 1
+
+
+def test_a_forgotten_hook_stops_counting_when_its_model_is_gone():
+    import gc
+
+    before = HookPoint.in_use
+    model = GPTLMHeadModel(GPTConfig.preset("tiny"))
+    model.gpt.blocks[0].hook_resid_post.register_forward_hook(lambda module, args, out: None)  # never removed
+    assert HookPoint.in_use == before + 1
+    del model
+    gc.collect()
+    assert HookPoint.in_use == before

@@ -1,8 +1,8 @@
 """mini-GPT: token + position embeddings, a stack of causal decoder blocks, a final norm, an LM head.
 
 GPT reads left to right: its attention layers are causal (built with
-``causal=True``), so token ``i`` attends only to tokens ``0..i``. So every position can be trained at once to predict the
-token after it (next-token prediction), and the same model then generates
+``causal=True``), so token ``i`` attends only to tokens ``0..i``. So every
+position can be trained at once to predict the token after it (next-token prediction), and the same model then generates
 text one token at a time.
 """
 
