@@ -2,8 +2,8 @@
 
 GPT reads left to right: its attention layers are causal (built with
 ``causal=True``), so token ``i`` attends only to tokens ``0..i``. So every
-position can be trained at once to predict the token after it (next-token prediction), and the same model then generates
-text one token at a time.
+position can be trained at once to predict the token after it (next-token
+prediction), and the same model then generates text one token at a time.
 """
 
 from __future__ import annotations
