@@ -1,7 +1,8 @@
 """minitransformers: a from-scratch, teachable transformer library.
 
-Read in order: ``masks`` -> ``attention`` -> ``feedforward``, ``positional``
--> ``blocks`` -> ``models/bert.py``, ``models/gpt.py``.
+Read in order (see README's package map): ``masks`` -> ``attention`` ->
+``feedforward`` -> ``blocks`` -> ``models/base.py`` -> ``models/gpt.py``,
+``models/bert.py``.
 
 Sub-packages: ``tokenizers``, ``pretrained`` (Hugging Face checkpoints),
 ``generation``, ``inference``, ``inspection`` (activation cache and hooks),
@@ -9,10 +10,9 @@ Sub-packages: ``tokenizers``, ``pretrained`` (Hugging Face checkpoints),
 (worked examples of custom layers), ``exercises``, ``data``, ``training``.
 """
 
-from . import norms as _norms  # noqa: F401  (registers "layernorm")
-from .attention import MultiHeadAttention, attention_scores, masked_softmax, scaled_dot_product_attention
+from .attention import MultiHeadAttention, attend, attention_scores, masked_softmax
 from .blocks import DecoderBlock, EncoderBlock
-from .config import BertConfig, GPTConfig, TransformerConfig
+from .config import BertConfig, GPTConfig
 from .feedforward import FeedForward
 from .hook_points import HookPoint
 from .kv_cache import KVCache, new_cache
@@ -23,11 +23,10 @@ from .models import (
     BertForMaskedLM, BertForPreTraining, BertForSequenceClassification, BertModel,
     GPTLMHeadModel, GPTModel, TransformerModel,
 )
+from .models.base import IGNORE_INDEX, find_body
 from .outputs import ModelOutput
-from .positional import LearnedPositions, PositionScheme
+from .positional import LearnedPositions, NoPositions
 from .registry import ATTENTIONS, BLOCKS, FEEDFORWARDS, NORMS, POSITIONALS, Registry
-
-# Worked examples register themselves ("rotary", "alibi", "rmsnorm", ...) on import.
 from .components import (  # noqa: E402
     ALiBiPositions, GroupedQueryAttention, RMSNorm, RotaryPositions, SinusoidalPositions,
     SlidingWindowAttention, SwiGLUFeedForward, grouped_query,

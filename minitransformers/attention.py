@@ -13,6 +13,7 @@ Shapes, in einops letters: ``b`` batch, ``h`` heads, ``t`` query positions,
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -20,9 +21,10 @@ from einops import einsum, rearrange
 from torch import nn
 
 from .hook_points import HookPoint
-from .kv_cache import KVCache
-from .masks import to_additive
-from .registry import ATTENTIONS
+from .masks import causal_mask, combine_masks, default_positions, to_additive
+
+if TYPE_CHECKING:
+    from .kv_cache import KVCache
 
 ATTENTION_IMPLS = ("manual", "sdpa")
 
@@ -56,38 +58,54 @@ def masked_softmax(masked_scores: torch.Tensor, mask: torch.Tensor | None) -> to
     return weights
 
 
-def scaled_dot_product_attention(
+def attend(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
     mask: torch.Tensor | None = None,
-    dropout: float = 0.0,
+    *,
     bias: torch.Tensor | None = None,
+    dropout: float = 0.0,
+    hooks: MultiHeadAttention | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Attention for queries ``(b h t d)`` over keys/values ``(b h s d)``.
+    """Attention for queries ``(b h t d)`` over keys/values ``(b h s d)``: the maths, written once.
 
     ``mask`` is boolean (True = may attend) and broadcasts to ``(b h t s)``;
-    ``bias`` (optional) is added to the scores, as position schemes like
-    ALiBi do. Returns ``(output (b h t d), weights (b h t s))``.
+    ``bias`` (optional) is added to the scores, as ALiBi does; ``dropout``
+    drops attention weights while training. ``hooks``: the layer whose hook
+    points see the scores and weights (``MultiHeadAttention`` passes itself
+    while hooks are attached). Returns ``(output (b h t d), weights (b h t s))``.
     """
     scores = attention_scores(q, k)
+    if hooks is not None:
+        scores = hooks.hook_scores(scores)
     if bias is not None:
         scores = scores + bias
-    weights = masked_softmax(mask_scores(scores, mask), mask)
+    masked = mask_scores(scores, mask)
+    if hooks is not None:
+        masked = hooks.hook_masked_scores(masked)
+    weights = masked_softmax(masked, mask)
+    if hooks is not None:
+        weights = hooks.hook_weights(weights)
     dropped = F.dropout(weights, p=dropout) if dropout > 0 else weights
     return einsum(dropped, v, "b h t s, b h s d -> b h t d"), weights
 
 
-@ATTENTIONS.register("multi_head")
 class MultiHeadAttention(nn.Module):
     """Self-attention with ``n_heads`` heads of size ``hidden_size // n_heads``.
 
     ``fused_qkv=True`` computes queries, keys and values with one matrix
     (GPT-2 stores them this way); ``False`` uses three (as BERT does). The
-    maths is the same. ``impl="sdpa"`` hands the core to torch's fused
+    maths is the same. ``causal=True`` (GPT) lets query ``i`` see keys up to
+    ``i`` only; the ``mask`` given to ``forward`` then only adds padding.
+    ``relative_positions``: a rotary or ALiBi module (``components/``) that
+    acts on queries, keys and scores; ``None`` for models that add positions
+    to the embeddings. ``impl="sdpa"`` hands the core to torch's fused
     kernel for speed; the hand-written ``"manual"`` path is the default and
     the one that can return attention weights.
     """
+
+    shares_kv_heads = False  # grouped-query attention (components/) sets True
 
     def __init__(
         self,
@@ -99,6 +117,8 @@ class MultiHeadAttention(nn.Module):
         attention_dropout: float = 0.0,
         output_dropout: float = 0.0,
         impl: str = "manual",
+        causal: bool = False,
+        relative_positions: nn.Module | None = None,
     ) -> None:
         super().__init__()
         if hidden_size % n_heads != 0:
@@ -108,6 +128,7 @@ class MultiHeadAttention(nn.Module):
         self.n_heads = n_heads
         self.head_size = hidden_size // n_heads
         self.impl = impl
+        self.causal = causal
         self.fused_qkv = fused_qkv
         if fused_qkv:
             self.qkv = nn.Linear(hidden_size, 3 * hidden_size, bias=bias)
@@ -116,6 +137,7 @@ class MultiHeadAttention(nn.Module):
             self.key = nn.Linear(hidden_size, hidden_size, bias=bias)
             self.value = nn.Linear(hidden_size, hidden_size, bias=bias)
         self.output = nn.Linear(hidden_size, hidden_size, bias=bias)
+        self.relative_positions = relative_positions
         self.attention_dropout = nn.Dropout(attention_dropout)
         self.output_dropout = nn.Dropout(output_dropout)
         # Named spots for run_with_cache and hooks (see hook_points.py).
@@ -139,7 +161,7 @@ class MultiHeadAttention(nn.Module):
         )
 
     def expand_kv_heads(self, kv: torch.Tensor) -> torch.Tensor:
-        """Keys/values as the query heads read them; here one per head, so unchanged.
+        """Keys/values as the query heads read them; called only when ``shares_kv_heads``.
 
         Variants that share key/value heads between query heads override this
         (see ``components/grouped_query.py``); it runs after the cache, so the
@@ -152,54 +174,67 @@ class MultiHeadAttention(nn.Module):
         x: torch.Tensor,
         mask: torch.Tensor | None = None,
         positions: torch.Tensor | None = None,
-        position_scheme: nn.Module | None = None,
         cache: KVCache | None = None,
-        return_weights: bool = False,
+        output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``x (b t c)`` -> ``(output (b t c), weights (b h t s) or None)``.
 
-        ``positions (b t)`` are the tokens' positions, used by position
-        schemes that act inside attention (rotary, ALiBi); ``cache`` holds
-        earlier tokens' keys and values when generating.
+        ``mask`` (boolean, True = may attend) broadcasts to ``(b h t s)``;
+        ``positions (b t)`` are the tokens' positions, which the KV cache and
+        ``relative_positions`` need; ``cache`` holds earlier tokens' keys and
+        values when generating.
         """
         q, k, v = self.project_qkv(x)
         if positions is None:
-            positions = torch.arange(x.shape[1], device=x.device).expand(x.shape[0], -1)
-        if position_scheme is not None:
-            q, k = position_scheme.rotate(q, k, positions)
+            past = len(cache) if cache is not None else 0
+            positions = default_positions(x.shape[0], x.shape[1], past, device=x.device)
+        if self.relative_positions is not None:
+            q, k = self.relative_positions.rotate(q, k, positions)
         key_positions = positions
         if cache is not None:
             k, v, key_positions = cache.append(k, v, positions)
-        k, v = self.expand_kv_heads(k), self.expand_kv_heads(v)
-        q, k, v = self.hook_q(q), self.hook_k(k), self.hook_v(v)
-        bias = None if position_scheme is None else position_scheme.score_bias(positions, key_positions)
+        if self.shares_kv_heads:
+            k, v = self.expand_kv_heads(k), self.expand_kv_heads(v)
+        if HookPoint.in_use:
+            q, k, v = self.hook_q(q), self.hook_k(k), self.hook_v(v)
+        bias = None
+        if self.relative_positions is not None:
+            bias = self.relative_positions.score_bias(positions, key_positions)
 
-        if self.impl == "sdpa" and not return_weights and not self._inner_hooks_in_use():
+        if self.impl == "sdpa" and not output_attentions and not (HookPoint.in_use and self._watched()):
             mixed, weights = self._fused_attention(q, k, v, mask, bias), None
         else:
-            scores = self.hook_scores(attention_scores(q, k))
-            if bias is not None:
-                scores = scores + bias
-            masked = self.hook_masked_scores(mask_scores(scores, mask))
-            weights = self.hook_weights(masked_softmax(masked, mask))
-            mixed = einsum(self.attention_dropout(weights), v, "b h t s, b h s d -> b h t d")
-        mixed = self.hook_head_outputs(mixed)
+            if self.causal:
+                mask = combine_masks(causal_mask(q.shape[2], k.shape[2], device=q.device), mask)
+            dropout = self.attention_dropout.p if self.training else 0.0
+            hooks = self if HookPoint.in_use else None
+            mixed, weights = attend(q, k, v, mask, bias=bias, dropout=dropout, hooks=hooks)
+        if HookPoint.in_use:
+            mixed = self.hook_head_outputs(mixed)
         merged = rearrange(mixed, "b h t d -> b t (h d)")
-        return self.output_dropout(self.output(merged)), weights if return_weights else None
+        return self.output_dropout(self.output(merged)), weights if output_attentions else None
 
-    def _inner_hooks_in_use(self) -> bool:
+    def _watched(self) -> bool:
         """True when someone watches the scores or weights, which only the manual path computes."""
-        inner = (self.hook_scores, self.hook_masked_scores, self.hook_weights)
-        return any(hook._forward_hooks or hook._forward_pre_hooks for hook in inner)
+        return any(hook.has_hooks() for hook in (self.hook_scores, self.hook_masked_scores, self.hook_weights))
 
     def _fused_attention(self, q, k, v, mask, bias) -> torch.Tensor:
-        """The same computation through ``torch.nn.functional.scaled_dot_product_attention``."""
+        """The same computation through ``torch.nn.functional.scaled_dot_product_attention``.
+
+        With no padding and no bias, a causal layer only says ``is_causal``:
+        no mask tensor is built, and torch picks its fastest kernel.
+        """
+        dropout = self.attention_dropout.p if self.training else 0.0
+        t, s = q.shape[2], k.shape[2]
+        if mask is None and bias is None and (t == s or not self.causal):
+            return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=self.causal)
+        if self.causal:
+            mask = combine_masks(causal_mask(t, s, device=q.device), mask)
         additive = None if mask is None else to_additive(mask, q.dtype)
         if bias is not None:
-            additive = bias if additive is None else additive + bias
-        dropout = self.attention_dropout.p if self.training else 0.0
+            additive = bias.to(q.dtype) if additive is None else additive + bias
         mixed = F.scaled_dot_product_attention(q, k, v, attn_mask=additive, dropout_p=dropout)
         if mask is not None:
-            # Match the hand-written path: a query that may see no key outputs zeros.
+            # A mask (padding, say) can hide every key of a query; as in attend(), it outputs zeros.
             mixed = torch.where(mask.any(dim=-1, keepdim=True), mixed, 0.0)
         return mixed

@@ -17,33 +17,56 @@ for the un-normalised stream.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
+from .attention import MultiHeadAttention
+from .feedforward import FeedForward
 from .hook_points import HookPoint
-from .kv_cache import KVCache
-from .registry import ATTENTIONS, BLOCKS, FEEDFORWARDS, NORMS
+from .positional import relative_positions
+from .registry import ATTENTIONS, FEEDFORWARDS, build_norm
+
+if TYPE_CHECKING:
+    from .kv_cache import KVCache
 
 
-def build_attention(config) -> nn.Module:
-    """The attention sub-layer named by ``config.attention``."""
-    return ATTENTIONS.build(config.attention, **config.attention_kwargs())
-
-
-def build_feedforward(config) -> nn.Module:
-    """The feed-forward sub-layer named by ``config.feedforward``."""
-    return FEEDFORWARDS.build(
-        config.feedforward,
+def build_attention(config) -> MultiHeadAttention | nn.Module:
+    """The attention layer: ``MultiHeadAttention`` unless ``config.attention`` names another."""
+    kwargs = dict(
         hidden_size=config.hidden_size,
-        intermediate_size=config.intermediate_size,
-        activation=config.activation,
-        dropout=config.hidden_dropout,
+        n_heads=config.n_heads,
+        fused_qkv=config.fused_qkv,
+        attention_dropout=config.attention_dropout,
+        output_dropout=config.hidden_dropout,
+        impl=config.attn_impl,
+        causal=config.causal,
+        # Options for custom attention classes, e.g. {"n_kv_heads": 2} for grouped-query.
+        **config.extra.get("attention_kwargs", {}),
     )
+    relative = relative_positions(config)  # rotary or ALiBi; None for positions in the embeddings
+    if relative is not None:
+        kwargs["relative_positions"] = relative
+    if config.attention == "multi_head":
+        return MultiHeadAttention(**kwargs)
+    attention = ATTENTIONS.build(config.attention, **kwargs)
+    if config.causal and getattr(attention, "causal", None) is not True:
+        raise TypeError(
+            f"attention {config.attention!r} was built with causal=True but its .causal is not True; "
+            f"a GPT's attention must hide later tokens itself: store the argument as self.causal and "
+            f"combine masks.causal_mask(t, s) with the mask it is given (see MultiHeadAttention.forward)"
+        )
+    return attention
 
 
-def build_norm(config) -> nn.Module:
-    """The normalisation layer named by ``config.norm``."""
-    return NORMS.build(config.norm, hidden_size=config.hidden_size, eps=config.layer_norm_eps)
+def build_feedforward(config) -> FeedForward | nn.Module:
+    """The feed-forward layer: ``FeedForward`` unless ``config.feedforward`` names another."""
+    kwargs = dict(hidden_size=config.hidden_size, intermediate_size=config.intermediate_size,
+                  activation=config.activation, dropout=config.hidden_dropout)
+    if config.feedforward == "mlp":
+        return FeedForward(**kwargs)
+    return FEEDFORWARDS.build(config.feedforward, **kwargs)
 
 
 class _Block(nn.Module):
@@ -62,7 +85,6 @@ class _Block(nn.Module):
         self.hook_resid_post = HookPoint()  # (b t c) leaving the block
 
 
-@BLOCKS.register("encoder")
 class EncoderBlock(_Block):
     """BERT-style post-LN block: ``(b t c) -> (b t c)``."""
 
@@ -71,20 +93,27 @@ class EncoderBlock(_Block):
         x: torch.Tensor,
         mask: torch.Tensor | None = None,
         positions: torch.Tensor | None = None,
-        position_scheme: nn.Module | None = None,
         cache: KVCache | None = None,
-        return_weights: bool = False,
+        output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x = self.hook_resid_pre(x)
-        attended, weights = self.attention(
-            x, mask, positions, position_scheme, cache=cache, return_weights=return_weights
-        )
-        x = self.hook_resid_mid(self.attention_norm(x + self.hook_attention_out(attended)))
-        x = self.feedforward_norm(x + self.hook_feedforward_out(self.feedforward(x)))
-        return self.hook_resid_post(x), weights
+        hooked = HookPoint.in_use  # False unless a hook is attached: then skip every hook point
+        if hooked:
+            x = self.hook_resid_pre(x)
+        attended, weights = self.attention(x, mask, positions, cache, output_attentions)
+        if hooked:
+            attended = self.hook_attention_out(attended)
+        x = self.attention_norm(x + attended)
+        if hooked:
+            x = self.hook_resid_mid(x)
+        transformed = self.feedforward(x)
+        if hooked:
+            transformed = self.hook_feedforward_out(transformed)
+        x = self.feedforward_norm(x + transformed)
+        if hooked:
+            x = self.hook_resid_post(x)
+        return x, weights
 
 
-@BLOCKS.register("decoder")
 class DecoderBlock(_Block):
     """GPT-2-style pre-LN block: ``(b t c) -> (b t c)``."""
 
@@ -93,15 +122,22 @@ class DecoderBlock(_Block):
         x: torch.Tensor,
         mask: torch.Tensor | None = None,
         positions: torch.Tensor | None = None,
-        position_scheme: nn.Module | None = None,
         cache: KVCache | None = None,
-        return_weights: bool = False,
+        output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x = self.hook_resid_pre(x)
-        attended, weights = self.attention(
-            self.attention_norm(x), mask, positions, position_scheme,
-            cache=cache, return_weights=return_weights,
-        )
-        x = self.hook_resid_mid(x + self.hook_attention_out(attended))
-        x = x + self.hook_feedforward_out(self.feedforward(self.feedforward_norm(x)))
-        return self.hook_resid_post(x), weights
+        hooked = HookPoint.in_use  # False unless a hook is attached: then skip every hook point
+        if hooked:
+            x = self.hook_resid_pre(x)
+        attended, weights = self.attention(self.attention_norm(x), mask, positions, cache, output_attentions)
+        if hooked:
+            attended = self.hook_attention_out(attended)
+        x = x + attended
+        if hooked:
+            x = self.hook_resid_mid(x)
+        transformed = self.feedforward(self.feedforward_norm(x))
+        if hooked:
+            transformed = self.hook_feedforward_out(transformed)
+        x = x + transformed
+        if hooked:
+            x = self.hook_resid_post(x)
+        return x, weights

@@ -21,18 +21,58 @@ BERT ``bert-base`` 12     768     12       512       ~110 M
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
-from .attention import ATTENTION_IMPLS
-from .feedforward import get_activation
+from .registry import ATTENTION_IMPLS, REGISTRIES, check_activation
 
 Component = str | Callable[..., Any]
+
+SIZE_FIELDS = ("vocab_size", "hidden_size", "n_layers", "n_heads", "intermediate_size", "max_positions")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_int(name: str, value: Any, low: int = 1) -> None:
+    """``value`` must be a real ``int`` (not ``2.0``, not ``True``) and at least ``low``."""
+    if not _is_int(value):
+        hint = f" (write {int(value)})" if isinstance(value, float) and value.is_integer() else ""
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}{hint}")
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+
+
+def check_float(name: str, value: Any, low: float, high: float | None = None, *,
+                low_open: bool = False, high_open: bool = True) -> None:
+    """``value`` must be a finite number in the given range (an ``int`` is fine; a string is not)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        hint = " (write the number without quotes)" if isinstance(value, str) else ""
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}{hint}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    too_low = value <= low if low_open else value < low
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        upper = "inf" if high is None else high
+        raise ValueError(f"{name} must be in {left}{low}, {upper}{right}, got {value!r}")
+
+
+def check_token_id(name: str, value: Any, vocab_size: int) -> None:
+    """A special token id: ``None`` or an integer in ``[0, vocab_size)``."""
+    if value is None:
+        return
+    check_int(name, value, low=0)
+    if value >= vocab_size:
+        raise ValueError(f"{name}={value} is outside the vocabulary: ids go from 0 to {vocab_size - 1}")
 
 
 @dataclass
 class TransformerConfig:
-    """What BERT and GPT configs share."""
+    """What BERT and GPT configs share. Build models from ``BertConfig`` or ``GPTConfig``."""
 
     vocab_size: int = 1000
     hidden_size: int = 64
@@ -47,6 +87,7 @@ class TransformerConfig:
     initializer_range: float = 0.02
     pad_token_id: int | None = 0
     attn_impl: str = "manual"
+    fused_qkv: bool = False  # one matrix for queries, keys and values (GPT-2) or three (BERT)
     # Components, by registered name or as a class/factory (see registry.py).
     attention: Component = "multi_head"
     positional: Component = "learned"
@@ -55,16 +96,17 @@ class TransformerConfig:
     block: Component = "encoder"
     extra: dict = field(default_factory=dict)  # free-form options for custom components
 
-    PRESETS = {}  # filled in by subclasses
+    PRESETS: ClassVar[dict] = {}  # filled in by subclasses
+    causal: ClassVar[bool] = False  # True: each token sees only the tokens before it (GPT)
+    # A guard against typos like hidden_size=2**20: configs estimated above this many
+    # parameters are refused before anything is allocated. Raise it on the class if you mean it.
+    MAX_PARAMETERS: ClassVar[float] = 20e9
 
     def __post_init__(self) -> None:
         if self.intermediate_size is None:
-            self.intermediate_size = 4 * self.hidden_size
-        for name in ("vocab_size", "hidden_size", "n_layers", "n_heads", "intermediate_size",
-                     "max_positions"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            self.intermediate_size = 4 * self.hidden_size if _is_int(self.hidden_size) else None
+        for name in SIZE_FIELDS:
+            check_int(name, getattr(self, name))
         if self.hidden_size % self.n_heads != 0:
             raise ValueError(
                 f"hidden_size={self.hidden_size} must be divisible by n_heads={self.n_heads} "
@@ -72,35 +114,48 @@ class TransformerConfig:
                 f"try n_heads in {[h for h in range(1, 17) if self.hidden_size % h == 0]}"
             )
         for name in ("hidden_dropout", "attention_dropout"):
-            value = getattr(self, name)
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-        if self.layer_norm_eps <= 0:
-            raise ValueError(f"layer_norm_eps must be positive, got {self.layer_norm_eps!r}")
+            check_float(name, getattr(self, name), 0.0, 1.0)
+        check_float("layer_norm_eps", self.layer_norm_eps, 0.0, low_open=True)
+        check_float("initializer_range", self.initializer_range, 0.0)
         if self.attn_impl not in ATTENTION_IMPLS:
             raise ValueError(f"attn_impl must be one of {ATTENTION_IMPLS}, got {self.attn_impl!r}")
-        get_activation(self.activation)  # raises a ValueError listing the choices
-        if self.pad_token_id is not None and not 0 <= self.pad_token_id < self.vocab_size:
+        check_activation(self.activation)  # a ValueError listing the choices
+        if not isinstance(self.fused_qkv, bool):
+            raise TypeError(f"fused_qkv must be True or False, got {self.fused_qkv!r}")
+        for name in REGISTRIES:
+            value = getattr(self, name)
+            if not (isinstance(value, str) and value) and not callable(value):
+                raise TypeError(f"{name} must be a registered name or a class, got {value!r}")
+        if not isinstance(self.extra, dict):
+            raise TypeError(f"extra must be a dict, got {type(self.extra).__name__}")
+        for name in self.token_id_fields():
+            check_token_id(name, getattr(self, name), self.vocab_size)
+        self._check_size()
+
+    def token_id_fields(self) -> tuple[str, ...]:
+        """The fields that hold special token ids."""
+        return ("pad_token_id",)
+
+    def estimated_parameters(self) -> int:
+        """Roughly how many parameters a model of this config has (embeddings and blocks)."""
+        c, inner = self.hidden_size, self.intermediate_size
+        per_block = 4 * c * c + 2 * c * inner
+        return (self.vocab_size + self.max_positions) * c + self.n_layers * per_block
+
+    def _check_size(self) -> None:
+        estimate = self.estimated_parameters()
+        if estimate > self.MAX_PARAMETERS:
             raise ValueError(
-                f"pad_token_id={self.pad_token_id} is outside the vocabulary (size {self.vocab_size})"
+                f"this config would have about {estimate:.3g} parameters (vocab_size={self.vocab_size}, "
+                f"hidden_size={self.hidden_size}, n_layers={self.n_layers}, "
+                f"intermediate_size={self.intermediate_size}, max_positions={self.max_positions}), "
+                f"more than the limit of {self.MAX_PARAMETERS:.3g}: probably a typo. If you mean it, "
+                f"raise the limit first: {type(self).__name__}.MAX_PARAMETERS = {estimate:.3g}"
             )
 
     @property
     def head_size(self) -> int:
         return self.hidden_size // self.n_heads
-
-    def attention_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments every attention component is built with."""
-        return dict(
-            hidden_size=self.hidden_size,
-            n_heads=self.n_heads,
-            fused_qkv=self.fused_qkv,
-            attention_dropout=self.attention_dropout,
-            output_dropout=self.hidden_dropout,
-            impl=self.attn_impl,
-            # Options for custom attention classes, e.g. {"n_kv_heads": 2} for grouped-query.
-            **self.extra.get("attention_kwargs", {}),
-        )
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> "TransformerConfig":
@@ -119,8 +174,6 @@ class TransformerConfig:
         A component that is not registered (a lambda, a ``functools.partial``)
         has no name to store: register it, or pass its options through ``extra``.
         """
-        from .registry import REGISTRIES
-
         data = dataclasses.asdict(self)
         for key, registry in REGISTRIES.items():
             value = data[key]
@@ -152,9 +205,8 @@ class BertConfig(TransformerConfig):
     num_labels: int = 2  # for BertForSequenceClassification
     classifier_dropout: float | None = None  # None: use hidden_dropout
     block: Component = "encoder"
-    fused_qkv: bool = False
 
-    PRESETS = {
+    PRESETS: ClassVar[dict] = {
         "tiny": dict(vocab_size=1000, hidden_size=64, n_layers=2, n_heads=2, max_positions=128),
         "mini": dict(vocab_size=8192, hidden_size=256, n_layers=4, n_heads=4, max_positions=256),
         "bert-base": dict(vocab_size=30522, hidden_size=768, n_layers=12, n_heads=12,
@@ -163,10 +215,10 @@ class BertConfig(TransformerConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.type_vocab_size <= 0:
-            raise ValueError(f"type_vocab_size must be positive, got {self.type_vocab_size!r}")
-        if self.num_labels <= 0:
-            raise ValueError(f"num_labels must be positive, got {self.num_labels!r}")
+        check_int("type_vocab_size", self.type_vocab_size)
+        check_int("num_labels", self.num_labels)
+        if self.classifier_dropout is not None:
+            check_float("classifier_dropout", self.classifier_dropout, 0.0, 1.0)
 
 
 @dataclass
@@ -181,9 +233,13 @@ class GPTConfig(TransformerConfig):
     block: Component = "decoder"
     fused_qkv: bool = True
 
-    PRESETS = {
+    causal: ClassVar[bool] = True
+    PRESETS: ClassVar[dict] = {
         "tiny": dict(vocab_size=1000, hidden_size=64, n_layers=2, n_heads=2, max_positions=128),
         "mini": dict(vocab_size=8192, hidden_size=256, n_layers=4, n_heads=4, max_positions=256),
         "gpt2": dict(vocab_size=50257, hidden_size=768, n_layers=12, n_heads=12,
                      max_positions=1024, bos_token_id=50256, eos_token_id=50256),
     }
+
+    def token_id_fields(self) -> tuple[str, ...]:
+        return ("pad_token_id", "bos_token_id", "eos_token_id")

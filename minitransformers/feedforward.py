@@ -7,52 +7,31 @@ non-linearity, project back.
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .hook_points import HookPoint
-from .registry import FEEDFORWARDS
-
-
-def _relu(x: torch.Tensor) -> torch.Tensor:
-    return F.relu(x)
-
-
-def _gelu_exact(x: torch.Tensor) -> torch.Tensor:
-    return F.gelu(x)
-
-
-def _gelu_tanh(x: torch.Tensor) -> torch.Tensor:
-    return F.gelu(x, approximate="tanh")
-
+from .registry import ACTIVATION_ALIASES, check_activation
 
 # BERT uses the exact GELU, x * Phi(x) with the Gaussian CDF Phi; GPT-2 was
 # trained with the tanh approximation of it. The two differ by up to ~1e-3,
 # enough to break parity with a checkpoint if swapped.
 ACTIVATIONS = {
-    "gelu": _gelu_exact,
-    "gelu_tanh": _gelu_tanh,
-    "relu": _relu,
+    "gelu": F.gelu,
+    "gelu_tanh": partial(F.gelu, approximate="tanh"),
+    "relu": F.relu,
 }
-# Other spellings found in Hugging Face config files.
-ACTIVATION_ALIASES = {
-    "gelu_new": "gelu_tanh",
-    "gelu_pytorch_tanh": "gelu_tanh",
-    "gelu_fast": "gelu_tanh",
-}
+__all__ = ["ACTIVATIONS", "ACTIVATION_ALIASES", "FeedForward", "get_activation"]
 
 
 def get_activation(name: str):
     """Look up an activation function by name (``gelu``, ``gelu_tanh``, ``relu`` or an HF alias)."""
-    name = ACTIVATION_ALIASES.get(name, name)
-    if name not in ACTIVATIONS:
-        choices = sorted(ACTIVATIONS) + sorted(ACTIVATION_ALIASES)
-        raise ValueError(f"unknown activation {name!r}; choose one of {choices}")
-    return ACTIVATIONS[name]
+    return ACTIVATIONS[check_activation(name)]
 
 
-@FEEDFORWARDS.register("mlp")
 class FeedForward(nn.Module):
     """``(b t c) -> (b t c)``: expand to ``intermediate_size``, activate, contract, dropout."""
 
@@ -68,7 +47,10 @@ class FeedForward(nn.Module):
         self.hook_hidden = HookPoint()  # (b t intermediate), after the activation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.contract(self.hook_hidden(self.activation(self.expand(x)))))
+        hidden = self.activation(self.expand(x))
+        if HookPoint.in_use:
+            hidden = self.hook_hidden(hidden)
+        return self.dropout(self.contract(hidden))
 
     def extra_repr(self) -> str:
         return f"activation={self.activation_name!r}"

@@ -31,14 +31,13 @@ def causal_mask(t: int, s: int | None = None, device=None) -> torch.Tensor:
 
     When ``s > t`` the ``t`` queries are the *last* ``t`` positions of the
     sequence (as when generating with a KV cache, where earlier keys are
-    cached), so query ``i`` sits at absolute position ``s - t + i``.
+    cached), so query ``i`` sits at absolute position ``s - t + i``: the
+    triangle moves ``s - t`` columns to the right.
     """
     s = t if s is None else s
     if s < t:
         raise ValueError(f"causal_mask needs at least as many keys as queries, got t={t}, s={s}")
-    query_positions = torch.arange(s - t, s, device=device)
-    key_positions = torch.arange(s, device=device)
-    return rearrange(key_positions, "s -> 1 s") <= rearrange(query_positions, "t -> t 1")
+    return torch.ones(t, s, dtype=torch.bool, device=device).tril(diagonal=s - t)
 
 
 def padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
@@ -80,3 +79,11 @@ def sliding_window_mask(t: int, window: int, s: int | None = None, device=None) 
     query_positions = rearrange(torch.arange(s - t, s, device=device), "t -> t 1")
     key_positions = rearrange(torch.arange(s, device=device), "s -> 1 s")
     return (key_positions <= query_positions) & (key_positions > query_positions - window)
+
+
+def default_positions(b: int, t: int, past: int = 0, device=None) -> torch.Tensor:
+    """Positions ``(b t)`` of ``t`` new tokens after ``past`` earlier ones: ``past, past + 1, ...``.
+
+    Left-padded batches pass their own positions instead (see ``generation``).
+    """
+    return torch.arange(past, past + t, device=device).expand(b, t)

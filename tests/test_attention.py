@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minitransformers.attention import MultiHeadAttention, scaled_dot_product_attention
+from minitransformers.attention import MultiHeadAttention, attend
 from minitransformers.masks import causal_mask, combine_masks, padding_mask
 
 
@@ -29,7 +29,7 @@ def test_hand_computed_three_token_example():
     q = torch.tensor([1.0, 0.0, 2.0]).view(1, 1, 3, 1)
     k = torch.tensor([1.0, 2.0, 0.0]).view(1, 1, 3, 1)
     v = torch.tensor([10.0, 20.0, 30.0]).view(1, 1, 3, 1)
-    out, weights = scaled_dot_product_attention(q, k, v)
+    out, weights = attend(q, k, v)
     # query 0 scores: 1*1, 1*2, 1*0 -> softmax([1, 2, 0])
     e = [math.exp(1), math.exp(2), math.exp(0)]
     expected_w0 = [x / sum(e) for x in e]
@@ -48,7 +48,7 @@ def test_matches_loop_reference_and_torch(b, h, t, d, causal, seed):
     g = torch.Generator().manual_seed(seed)
     q, k, v = (torch.randn(b, h, t, d, generator=g) for _ in range(3))
     mask = causal_mask(t) if causal else None
-    out, weights = scaled_dot_product_attention(q, k, v, mask)
+    out, weights = attend(q, k, v, mask)
     assert torch.allclose(out, _reference_attention(q, k, v, mask), atol=1e-5)
     assert torch.allclose(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), atol=1e-5)
     assert torch.allclose(weights.sum(-1), torch.ones(b, h, t), atol=1e-5)
@@ -57,7 +57,7 @@ def test_matches_loop_reference_and_torch(b, h, t, d, causal, seed):
 def test_weights_are_zero_where_masked():
     q, k, v = (torch.randn(2, 2, 4, 8) for _ in range(3))
     mask = combine_masks(causal_mask(4), padding_mask(torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]])))
-    _, weights = scaled_dot_product_attention(q, k, v, mask)
+    _, weights = attend(q, k, v, mask)
     assert (weights.masked_select(~mask.expand_as(weights)) == 0).all()
 
 
@@ -65,7 +65,7 @@ def test_weights_are_zero_where_masked():
 def test_fully_masked_row_gives_zeros_not_nan(dtype):
     q, k, v = (torch.randn(1, 1, 3, 4).to(dtype) for _ in range(3))
     mask = torch.tensor([[False, False, False], [True, False, False], [True, True, False]])
-    out, weights = scaled_dot_product_attention(q, k, v, mask)
+    out, weights = attend(q, k, v, mask)
     assert torch.isfinite(out).all() and torch.isfinite(weights).all()
     assert (out[0, 0, 0] == 0).all() and (weights[0, 0, 0] == 0).all()
 
@@ -102,10 +102,10 @@ def test_sdpa_impl_fully_masked_row_matches_manual():
     assert torch.allclose(actual, expected, atol=1e-5)
 
 
-def test_return_weights_works_for_both_impls():
+def test_output_attentions_works_for_both_impls():
     for impl in ("manual", "sdpa"):
         attention = MultiHeadAttention(16, 4, impl=impl)
-        out, weights = attention(torch.randn(2, 5, 16), return_weights=True)
+        out, weights = attention(torch.randn(2, 5, 16), output_attentions=True)
         assert out.shape == (2, 5, 16)
         assert weights.shape == (2, 4, 5, 5)
         _, none = attention(torch.randn(2, 5, 16))

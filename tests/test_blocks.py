@@ -41,5 +41,5 @@ def test_encoder_is_post_ln_and_decoder_is_pre_ln():
 
 def test_blocks_return_attention_weights_when_asked():
     block = EncoderBlock(BertConfig.preset("tiny"))
-    _, weights = block(torch.randn(2, 4, 64), return_weights=True)
+    _, weights = block(torch.randn(2, 4, 64), output_attentions=True)
     assert weights.shape == (2, 2, 4, 4)

@@ -131,7 +131,7 @@ def test_alibi_has_no_parameters_and_runs_past_the_trained_length():
 
 def test_sinusoidal_values_follow_the_formula():
     c = 8
-    got = SinusoidalPositions(hidden_size=c, max_positions=100).embed(torch.tensor([[0, 3, 50]]))
+    got = SinusoidalPositions(hidden_size=c, max_positions=100)(torch.tensor([[0, 3, 50]]))
     for row, p in enumerate((0, 3, 50)):
         for f in range(c // 2):
             angle = p / 10000 ** (2 * f / c)
@@ -141,7 +141,7 @@ def test_sinusoidal_values_follow_the_formula():
 
 def test_sinusoidal_dot_products_depend_only_on_distance_and_nothing_is_learned():
     scheme = SinusoidalPositions(hidden_size=32, max_positions=100)
-    vectors = scheme.embed(torch.arange(60).unsqueeze(0))[0]
+    vectors = scheme(torch.arange(60).unsqueeze(0))[0]
     for k in (1, 4, 9):
         dots = (vectors[:-k] * vectors[k:]).sum(dim=-1)
         assert dots.max() - dots.min() < 1e-4
@@ -189,8 +189,8 @@ def test_grouped_query_equals_multi_head_when_every_head_has_its_own_keys():
     gqa.load_state_dict(mha.state_dict())  # strict: same names, same shapes
     x = torch.randn(2, 6, 32)
     mask = causal_mask(6)
-    out_mha, w_mha = mha(x, mask, return_weights=True)
-    out_gqa, w_gqa = gqa(x, mask, return_weights=True)
+    out_mha, w_mha = mha(x, mask, output_attentions=True)
+    out_gqa, w_gqa = gqa(x, mask, output_attentions=True)
     torch.testing.assert_close(out_gqa, out_mha)
     torch.testing.assert_close(w_gqa, w_mha)
 

@@ -14,7 +14,7 @@ def test_presets_and_overrides():
     "kwargs, message",
     [
         (dict(hidden_size=65, n_heads=2), "divisible by n_heads"),
-        (dict(n_layers=0), "n_layers must be a positive integer"),
+        (dict(n_layers=0), "n_layers must be at least 1"),
         (dict(hidden_dropout=1.5), "hidden_dropout"),
         (dict(activation="swish"), "unknown activation"),
         (dict(attn_impl="flash"), "attn_impl"),

@@ -31,7 +31,9 @@ from minitransformers import (
     new_cache,
 )
 from minitransformers.attention import mask_scores, masked_softmax
-from minitransformers.blocks import build_attention, build_feedforward, build_norm
+from minitransformers.blocks import build_attention, build_feedforward
+from minitransformers.masks import causal_mask, combine_masks
+from minitransformers.registry import build_norm
 
 
 @NORMS.register("test_scale_norm")
@@ -51,32 +53,34 @@ class ScaleNorm(nn.Module):
 class TemperatureAttention(nn.Module):
     """Multi-head attention with a learned temperature per head instead of the fixed 1/sqrt(d)."""
 
-    def __init__(self, hidden_size: int, n_heads: int, attention_dropout: float = 0.0, **unused) -> None:
+    def __init__(self, hidden_size: int, n_heads: int, attention_dropout: float = 0.0, causal: bool = False,
+                 relative_positions: nn.Module | None = None, **unused) -> None:
         super().__init__()
-        self.n_heads = n_heads
+        self.n_heads, self.causal, self.relative_positions = n_heads, causal, relative_positions
         self.qkv = nn.Linear(hidden_size, 3 * hidden_size)
         self.output = nn.Linear(hidden_size, hidden_size)
         self.log_temperature = nn.Parameter(torch.full((n_heads, 1, 1), 0.5 * math.log(hidden_size / n_heads)))
         self.dropout = nn.Dropout(attention_dropout)
         self.hook_weights = HookPoint()  # (b h t s): visible to run_with_cache and the plots
 
-    def forward(self, x, mask=None, positions=None, position_scheme=None, cache: KVCache | None = None,
-                return_weights=False):
+    def forward(self, x, mask=None, positions=None, cache: KVCache | None = None, output_attentions=False):
         q, k, v = rearrange(self.qkv(x), "b t (three h d) -> three b h t d", three=3, h=self.n_heads)
         if positions is None:
             positions = torch.arange(x.shape[1]).expand(x.shape[0], -1)
-        if position_scheme is not None:
-            q, k = position_scheme.rotate(q, k, positions)
+        if self.relative_positions is not None:
+            q, k = self.relative_positions.rotate(q, k, positions)
         key_positions = positions
         if cache is not None:
             k, v, key_positions = cache.append(k, v, positions)
         scores = einsum(q, k, "b h t d, b h s d -> b h t s") / self.log_temperature.exp()
-        bias = None if position_scheme is None else position_scheme.score_bias(positions, key_positions)
-        if bias is not None:
+        bias = None if self.relative_positions is None else self.relative_positions.score_bias(positions, key_positions)
+        if bias is not None:  # ALiBi
             scores = scores + bias
+        if self.causal:
+            mask = combine_masks(causal_mask(q.shape[2], k.shape[2]), mask)
         weights = self.hook_weights(masked_softmax(mask_scores(scores, mask), mask))
         mixed = einsum(self.dropout(weights), v, "b h t s, b h s d -> b h t d")
-        return self.output(rearrange(mixed, "b h t d -> b t (h d)")), weights if return_weights else None
+        return self.output(rearrange(mixed, "b h t d -> b t (h d)")), weights if output_attentions else None
 
 
 @BLOCKS.register("test_parallel")
@@ -89,10 +93,9 @@ class ParallelBlock(nn.Module):
         self.attention = build_attention(config)
         self.feedforward = build_feedforward(config)
 
-    def forward(self, x, mask=None, positions=None, position_scheme=None, cache=None, return_weights=False):
+    def forward(self, x, mask=None, positions=None, cache=None, output_attentions=False):
         normed = self.norm(x)
-        attended, weights = self.attention(normed, mask, positions, position_scheme, cache=cache,
-                                           return_weights=return_weights)
+        attended, weights = self.attention(normed, mask, positions, cache, output_attentions)
         return x + attended + self.feedforward(normed), weights
 
 
@@ -108,8 +111,6 @@ def custom_gpt(**overrides) -> GPTLMHeadModel:
     {"attention": TemperatureAttention, "norm": ScaleNorm, "block": "test_parallel", "positional": "rotary"},
 ])
 def test_custom_parts_run_forward_backward_and_generation(overrides):
-    import minitransformers.components  # noqa: F401  (registers "rotary")
-
     model = custom_gpt(**overrides)
     assert isinstance(model.gpt.blocks[0].attention, TemperatureAttention)
     assert isinstance(model.gpt.final_norm, ScaleNorm)
@@ -156,7 +157,7 @@ def test_custom_attention_in_run_with_cache_and_plots():
     name = "blocks.1.attention.hook_weights"
     assert name in cache.names()
     torch.testing.assert_close(cache[name], output.attentions[1])
-    assert torch.all(cache[name].triu(diagonal=1) == 0)  # the model's causal mask reached our attention
+    assert torch.all(cache[name].triu(diagonal=1) == 0)  # built with causal=True, the attention hid the future
     figure = plot_attention_grid(output.attentions)
     assert len([ax for ax in figure.axes if ax.images]) == 2 * 4  # layers x heads
 

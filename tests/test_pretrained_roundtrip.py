@@ -103,7 +103,8 @@ def test_transformers_to_ours_to_transformers(tmp_path):
     for (name, a), (name_b, b) in zip(original.state_dict().items(), back.state_dict().items()):
         assert name == name_b and torch.equal(a, b), name
 
-    gpt_config = transformers.GPT2Config(vocab_size=60, n_embd=16, n_layer=2, n_head=2, n_positions=12)
+    gpt_config = transformers.GPT2Config(vocab_size=60, n_embd=16, n_layer=2, n_head=2, n_positions=12,
+                                         bos_token_id=0, eos_token_id=0)  # GPT-2's 50256 is outside 60 ids
     gpt = randomised(transformers.GPT2LMHeadModel(gpt_config))
     gpt.save_pretrained(tmp_path / "hf-gpt")
     GPTLMHeadModel.from_pretrained(tmp_path / "hf-gpt").save_pretrained(tmp_path / "ours-gpt")

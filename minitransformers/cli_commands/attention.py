@@ -60,7 +60,9 @@ def save_attention_figure(model, tokenizer, text: str, path: Path, layer: int | 
 
     from ..plotting.attention import plot_attention, plot_attention_grid
 
-    body = getattr(model, "bert", None) or getattr(model, "gpt", None) or model
+    from ..models.base import find_body
+
+    body, _ = find_body(model)
     n_layers, n_heads = body.config.n_layers, body.config.n_heads
     if layer is not None and not 0 <= layer < n_layers:
         raise CLIError(f"--layer {layer} does not exist; this model has layers 0..{n_layers - 1}")

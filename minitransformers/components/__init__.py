@@ -1,14 +1,14 @@
-"""Worked examples of pluggable components; importing this package registers them all.
+"""Worked examples of pluggable components.
 
-Each file is one idea, small enough to read in one go, and each registers
-itself under a name a config can use:
+Each file is one idea, small enough to read in one go, and each has a name
+a config can use (listed in ``registry.py``; nothing needs importing first):
 
 ============================  ===============  =====================
 file                          registry         name
 ============================  ===============  =====================
 ``sinusoidal.py``             POSITIONALS      ``"sinusoidal"``
-``rotary.py``                 POSITIONALS      ``"rotary"``
-``alibi.py``                  POSITIONALS      ``"alibi"``
+``rotary.py``                 POSITIONALS      ``"rotary"`` (acts inside attention)
+``alibi.py``                  POSITIONALS      ``"alibi"`` (acts inside attention)
 ``rmsnorm.py``                NORMS            ``"rmsnorm"``
 ``swiglu.py``                 FEEDFORWARDS     ``"swiglu"``
 ``grouped_query.py``          ATTENTIONS       ``"grouped_query"``, ``"multi_query"``
@@ -19,7 +19,7 @@ Example: ``GPTConfig.preset("tiny", positional="rotary", norm="rmsnorm", feedfor
 """
 
 from .alibi import ALiBiPositions, alibi_slopes
-from .grouped_query import GroupedQueryAttention, grouped_query
+from .grouped_query import GroupedQueryAttention, grouped_query, multi_query
 from .rmsnorm import RMSNorm
 from .rotary import RotaryPositions, rotate_pairs
 from .sinusoidal import SinusoidalPositions, sinusoidal_vectors
@@ -28,6 +28,6 @@ from .swiglu import SwiGLUFeedForward
 
 __all__ = [
     "ALiBiPositions", "GroupedQueryAttention", "RMSNorm", "RotaryPositions", "SinusoidalPositions",
-    "SlidingWindowAttention", "SwiGLUFeedForward", "alibi_slopes", "grouped_query", "rotate_pairs",
+    "SlidingWindowAttention", "SwiGLUFeedForward", "alibi_slopes", "grouped_query", "multi_query", "rotate_pairs",
     "sinusoidal_vectors", "window_mask",
 ]

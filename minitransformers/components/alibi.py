@@ -23,8 +23,7 @@ import math
 import torch
 from einops import rearrange
 
-from ..positional import PositionScheme
-from ..registry import POSITIONALS
+from ..positional import ActsInAttention
 
 
 def alibi_slopes(n_heads: int) -> torch.Tensor:
@@ -42,8 +41,7 @@ def alibi_slopes(n_heads: int) -> torch.Tensor:
     return torch.tensor(slopes, dtype=torch.float32)
 
 
-@POSITIONALS.register("alibi")
-class ALiBiPositions(PositionScheme):
+class ALiBiPositions(ActsInAttention):
     """ALiBi: a fixed per-head bias on attention scores; runs past any trained length."""
 
     def __init__(self, hidden_size: int, max_positions: int | None = None, n_heads: int | None = None) -> None:

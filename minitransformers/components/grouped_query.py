@@ -28,10 +28,8 @@ from einops import rearrange, repeat
 from torch import nn
 
 from ..attention import MultiHeadAttention
-from ..registry import ATTENTIONS
 
 
-@ATTENTIONS.register("grouped_query")
 class GroupedQueryAttention(MultiHeadAttention):
     """Attention with ``n_heads`` query heads sharing ``n_kv_heads`` key/value heads.
 
@@ -53,10 +51,12 @@ class GroupedQueryAttention(MultiHeadAttention):
         attention_dropout: float = 0.0,
         output_dropout: float = 0.0,
         impl: str = "manual",
+        causal: bool = False,
+        relative_positions: nn.Module | None = None,
     ) -> None:
         super().__init__(
             hidden_size, n_heads, fused_qkv=False, bias=bias, attention_dropout=attention_dropout,
-            output_dropout=output_dropout, impl=impl,
+            output_dropout=output_dropout, impl=impl, causal=causal, relative_positions=relative_positions,
         )
         n_kv_heads = n_heads if n_kv_heads is None else n_kv_heads
         if not isinstance(n_kv_heads, int) or n_kv_heads <= 0 or n_heads % n_kv_heads != 0:
@@ -66,6 +66,7 @@ class GroupedQueryAttention(MultiHeadAttention):
                 f"split into equal groups; choose one of {divisors}"
             )
         self.n_kv_heads = n_kv_heads
+        self.shares_kv_heads = n_kv_heads < n_heads  # MultiHeadAttention.forward then calls expand_kv_heads
         self.group_size = n_heads // n_kv_heads
         # Replace the parent's full-width key/value projections by narrow ones.
         self.key = nn.Linear(hidden_size, n_kv_heads * self.head_size, bias=bias)
@@ -96,4 +97,4 @@ def grouped_query(n_kv_heads: int) -> functools.partial:
     return functools.partial(GroupedQueryAttention, n_kv_heads=n_kv_heads)
 
 
-ATTENTIONS.register("multi_query", grouped_query(1))
+multi_query = grouped_query(1)  # the config name "multi_query": one key/value head for all

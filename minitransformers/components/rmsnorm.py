@@ -12,10 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..registry import NORMS
 
 
-@NORMS.register("rmsnorm")
 class RMSNorm(nn.Module):
     """``(... c) -> (... c)``: ``x / sqrt(mean(x^2) + eps) * weight``."""
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 import torch
 from einops import einsum, rearrange
 
-from ..positional import PositionScheme
-from ..registry import POSITIONALS
+from ..positional import ActsInAttention
 
 
 def rotate_pairs(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
@@ -32,9 +31,12 @@ def rotate_pairs(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
     return rearrange(rotated, "b h t f two -> b h t (f two)").to(x.dtype)
 
 
-@POSITIONALS.register("rotary")
-class RotaryPositions(PositionScheme):
+class RotaryPositions(ActsInAttention):
     """Rotary embeddings: no parameters, no added vectors; acts on queries and keys.
+
+    ``config.positional="rotary"`` gives each attention layer one as ``relative_positions``:
+    ``MultiHeadAttention.forward`` calls ``rotate`` before the KV cache, so cached keys are
+    stored already turned.
 
     ``max_positions`` is kept from the config: the rotation can be computed
     for any position, but a model trained on short texts has never seen the

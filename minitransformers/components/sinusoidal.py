@@ -13,8 +13,7 @@ from __future__ import annotations
 import torch
 from einops import einsum, rearrange
 
-from ..positional import PositionScheme
-from ..registry import POSITIONALS
+from torch import nn
 
 
 def sinusoidal_vectors(positions: torch.Tensor, hidden_size: int, base: float = 10000.0) -> torch.Tensor:
@@ -25,13 +24,14 @@ def sinusoidal_vectors(positions: torch.Tensor, hidden_size: int, base: float = 
     return rearrange(waves, "b t f two -> b t (f two)")
 
 
-@POSITIONALS.register("sinusoidal")
-class SinusoidalPositions(PositionScheme):
+class SinusoidalPositions(nn.Module):
     """Fixed sin/cos position vectors added to the token embeddings; no parameters.
 
     The vectors exist for any position, but ``max_positions`` keeps the
     config's value: a model has only learned to read the positions it saw.
     """
+
+    acts_in_attention = False  # added to the embeddings (see positional.py)
 
     def __init__(self, hidden_size: int, max_positions: int | None, n_heads: int | None = None) -> None:
         super().__init__()
@@ -40,7 +40,7 @@ class SinusoidalPositions(PositionScheme):
         self.hidden_size = hidden_size
         self.max_positions = max_positions
 
-    def embed(self, positions: torch.Tensor) -> torch.Tensor:
+    def forward(self, positions: torch.Tensor) -> torch.Tensor:
         return sinusoidal_vectors(positions, self.hidden_size)
 
     def extra_repr(self) -> str:

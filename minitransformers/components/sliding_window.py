@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import torch
 from einops import rearrange
-from torch import nn
 
 from ..attention import MultiHeadAttention
 from ..kv_cache import KVCache
-from ..masks import combine_masks
-from ..registry import ATTENTIONS
+from ..masks import combine_masks, default_positions
 
 
 def window_mask(query_positions: torch.Tensor, key_positions: torch.Tensor, window: int) -> torch.Tensor:
@@ -38,7 +36,6 @@ def window_mask(query_positions: torch.Tensor, key_positions: torch.Tensor, wind
     return distance.abs() < window
 
 
-@ATTENTIONS.register("sliding_window")
 class SlidingWindowAttention(MultiHeadAttention):
     """Multi-head attention whose mask also hides keys ``window`` or more positions away."""
 
@@ -53,21 +50,19 @@ class SlidingWindowAttention(MultiHeadAttention):
         x: torch.Tensor,
         mask: torch.Tensor | None = None,
         positions: torch.Tensor | None = None,
-        position_scheme: nn.Module | None = None,
         cache: KVCache | None = None,
-        return_weights: bool = False,
+        output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """As ``MultiHeadAttention.forward``, with the window added to ``mask``."""
         if positions is None:
-            positions = torch.arange(x.shape[1], device=x.device).expand(x.shape[0], -1)
+            past = len(cache) if cache is not None else 0
+            positions = default_positions(x.shape[0], x.shape[1], past, device=x.device)
         # The keys are the cached tokens followed by the new ones; the cache knows their positions.
         key_positions = positions
         if cache is not None and cache.positions is not None:
             key_positions = torch.cat([cache.positions, positions], dim=1)
         local = window_mask(positions, key_positions, self.window)
-        return super().forward(
-            x, combine_masks(mask, local), positions, position_scheme, cache=cache, return_weights=return_weights
-        )
+        return super().forward(x, combine_masks(mask, local), positions, cache, output_attentions)
 
     def extra_repr(self) -> str:
         return f"n_heads={self.n_heads}, window={self.window}"

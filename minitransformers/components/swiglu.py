@@ -18,10 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..hook_points import HookPoint
-from ..registry import FEEDFORWARDS
 
 
-@FEEDFORWARDS.register("swiglu")
 class SwiGLUFeedForward(nn.Module):
     """``(b t c) -> (b t c)``: ``contract(silu(gate(x)) * expand(x))``, then dropout.
 
@@ -44,4 +42,6 @@ class SwiGLUFeedForward(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         gated = F.silu(self.gate(x)) * self.expand(x)
-        return self.dropout(self.contract(self.hook_hidden(gated)))
+        if HookPoint.in_use:
+            gated = self.hook_hidden(gated)
+        return self.dropout(self.contract(gated))

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 import torch
 from torch import Tensor
 
-IGNORE_INDEX = -100  # the label value cross-entropy skips
+from ..models.base import IGNORE_INDEX  # the label value cross-entropy skips
 
 
 def mask_tokens(

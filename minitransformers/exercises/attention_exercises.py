@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from ..attention import attention_scores, mask_scores, masked_softmax, scaled_dot_product_attention
+from ..attention import attend, attention_scores, mask_scores, masked_softmax
 from .exercise import SIZES, Exercise, Mistake, mask_for, qkv_inputs, randn
 
 # --- 1. attention scores -------------------------------------------------------------------------
@@ -136,7 +136,7 @@ ATTENTION = Exercise(
         weights = softmax(masked(q k^T / sqrt(d))), output = weights @ v
     """,
     make_inputs=_attention_inputs,
-    reference=lambda q, k, v, mask: scaled_dot_product_attention(q, k, v, mask),
+    reference=lambda q, k, v, mask: attend(q, k, v, mask),
     output_names=("output", "weights"),
     hint="Scores (with the 1/sqrt(d) scale) -> mask -> softmax over keys -> weighted sum of values.",
     mistakes=(

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from einops import rearrange
 
-from ..attention import MultiHeadAttention, scaled_dot_product_attention
+from ..attention import MultiHeadAttention, attend
 from ..blocks import EncoderBlock
 from ..config import BertConfig
 from ..kv_cache import KVCache
@@ -182,17 +182,17 @@ def _library_cache_step(q, k, v, cached_keys, cached_values):
     cache.append(cached_keys, cached_values, positions)
     keys, values, _ = cache.append(k, v, positions[:, -1:] + 1)
     # The new token is the last one, so it may see every key: no mask needed.
-    return scaled_dot_product_attention(q, keys, values)[0], keys, values
+    return attend(q, keys, values)[0], keys, values
 
 
 def _cache_step_attend_before_append(q, k, v, cached_keys, cached_values):
-    output = scaled_dot_product_attention(q, cached_keys, cached_values)[0]
+    output = attend(q, cached_keys, cached_values)[0]
     return output, torch.cat([cached_keys, k], dim=2), torch.cat([cached_values, v], dim=2)
 
 
 def _cache_step_new_first(q, k, v, cached_keys, cached_values):
     keys, values = torch.cat([k, cached_keys], dim=2), torch.cat([v, cached_values], dim=2)
-    return scaled_dot_product_attention(q, keys, values)[0], keys, values
+    return attend(q, keys, values)[0], keys, values
 
 
 KV_CACHE_STEP = Exercise(

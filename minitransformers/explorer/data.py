@@ -24,17 +24,16 @@ from torch import nn
 
 from ..masks import bidirectional_mask, causal_mask
 from ..models import BertModel, GPTModel
+from ..models.base import find_body as base_find_body
 
 DECIMALS = 4
 
 
 def find_body(model: nn.Module) -> BertModel | GPTModel:
     """The BERT or GPT stack inside ``model`` (the model itself, or e.g. ``GPTLMHeadModel.gpt``)."""
-    if isinstance(model, (BertModel, GPTModel)):
-        return model
-    for child in model.children():
-        if isinstance(child, (BertModel, GPTModel)):
-            return child
+    body, _ = base_find_body(model)
+    if isinstance(body, (BertModel, GPTModel)):
+        return body
     raise TypeError(
         f"the attention explorer needs a mini-BERT or mini-GPT model (BertModel, GPTModel, or a "
         f"head class such as GPTLMHeadModel or BertForPreTraining), got {type(model).__name__}"

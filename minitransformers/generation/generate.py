@@ -172,7 +172,9 @@ def _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, gen
 
 def _position_limit(model) -> int | None:
     """Longest sequence the model can place: its position table's size (None: no limit)."""
-    positional = getattr(getattr(model, "gpt", model), "positional", None)
+    from ..models.base import find_body
+
+    positional = getattr(find_body(model)[0], "positional", None)
     if positional is not None:
         return positional.max_positions
     return model.config.max_positions

@@ -82,12 +82,11 @@ def sentence_embeddings(
 def _body(model) -> tuple[torch.nn.Module, bool]:
     """The part of ``model`` that makes token vectors, and whether it reads left to right only."""
     from ..models import BertModel, GPTModel
+    from ..models.base import find_body
 
-    for body in (model, getattr(model, "bert", None), getattr(model, "gpt", None)):
-        if isinstance(body, BertModel):
-            return body, False
-        if isinstance(body, GPTModel):
-            return body, True
+    body, _ = find_body(model)
+    if isinstance(body, (BertModel, GPTModel)):
+        return body, isinstance(body, GPTModel)
     raise TypeError(f"sentence_embeddings needs a BERT or GPT model from minitransformers, "
                     f"got {type(model).__name__}")
 

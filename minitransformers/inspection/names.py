@@ -37,6 +37,7 @@ import re
 from torch import nn
 
 from ..hook_points import HookPoint
+from ..models.base import find_body
 
 class UnknownNameError(KeyError):
     """A name that is not in the model (or the cache); the message lists close matches."""
@@ -67,10 +68,7 @@ KIND_PATHS = {
 
 def body_prefix(model: nn.Module) -> str:
     """Where the blocks live: ``"gpt."`` in a ``GPTLMHeadModel``, ``""`` in a ``GPTModel``."""
-    for name, module in model.named_modules():
-        if hasattr(module, "blocks") and hasattr(module, "hook_embeddings"):
-            return f"{name}." if name else ""
-    return ""
+    return find_body(model)[1]
 
 
 def hook_points(model: nn.Module) -> dict[str, HookPoint]:

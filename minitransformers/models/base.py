@@ -1,4 +1,10 @@
-"""What every model shares: weight initialisation, parameter counts, a summary, loading and saving."""
+"""What every model shares: the ignore index, input checks, finding the body, and ``TransformerModel``.
+
+``TransformerModel`` is the base class of mini-BERT, mini-GPT and their
+task heads: weight initialisation, parameter counts, a summary, hook points,
+loading and saving. The input checks make mistakes fail here with a clear
+message, not deep inside torch.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,79 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from ..hook_points import HookPoint, hook_points, layers_repr
+
+IGNORE_INDEX = -100  # label value meaning "no loss here" (cross-entropy skips it), as in transformers
+BODY_NAMES = ("bert", "gpt")  # the attribute under which a task model keeps its body
+
+
+def find_body(model: nn.Module) -> tuple[nn.Module, str]:
+    """The model body (``BertModel`` / ``GPTModel``) inside ``model``, and its name prefix.
+
+    ``find_body(gpt_lm_head_model)`` is ``(model.gpt, "gpt.")``; a body is its own body, prefix ``""``.
+    """
+    for name in BODY_NAMES:
+        body = getattr(model, name, None)
+        if isinstance(body, nn.Module):
+            return body, name + "."
+    return model, ""
+
+
+def _is_compiling() -> bool:
+    # Value checks read tensor contents (a device sync and a graph break
+    # under torch.compile), so compiled models skip them.
+    return torch.compiler.is_compiling()
+
+
+def check_ids(name: str, ids: torch.Tensor, upper: int, what: str) -> None:
+    """``ids`` must be an integer ``(b, t)`` tensor with values in ``[0, upper)``."""
+    if not isinstance(ids, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(ids).__name__}")
+    if ids.dim() != 2:
+        hint = " (add a batch dimension with .unsqueeze(0))" if ids.dim() == 1 else ""
+        raise ValueError(f"{name} must have shape (batch, seq_len), got shape {tuple(ids.shape)}{hint}")
+    if ids.dtype.is_floating_point or ids.dtype == torch.bool or ids.dtype.is_complex:
+        raise TypeError(f"{name} must hold integer ids (torch.long), got dtype {ids.dtype}")
+    if ids.numel() == 0 or _is_compiling():
+        return
+    low, high = (int(v) for v in torch.aminmax(ids))  # one pass, one device sync
+    if low < 0 or high >= upper:
+        bad = low if low < 0 else high
+        raise ValueError(f"{name} contains {bad}, outside {what} [0, {upper - 1}]")
+
+
+def check_inputs(
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    vocab_size: int,
+    max_positions: int | None,
+    past_length: int = 0,
+) -> None:
+    """Validate token ids, sequence length and the attention mask's shape."""
+    check_ids("input_ids", input_ids, vocab_size, "the vocabulary")
+    b, t = input_ids.shape
+    if t == 0:
+        raise ValueError("input_ids is empty along the sequence dimension: give at least one token")
+    total = past_length + t
+    if max_positions is not None and total > max_positions:
+        raise ValueError(
+            f"sequence length {total} exceeds max_positions={max_positions}; truncate the input "
+            f"or build the model with a larger max_positions"
+        )
+    if attention_mask is not None:
+        if not isinstance(attention_mask, torch.Tensor):
+            raise TypeError(f"attention_mask must be a torch.Tensor, got {type(attention_mask).__name__}")
+        if tuple(attention_mask.shape) != (b, total):
+            raise ValueError(
+                f"attention_mask has shape {tuple(attention_mask.shape)} but input_ids needs "
+                f"({b}, {total}) (batch, cached + new tokens): one 1/0 entry per token"
+            )
+        if attention_mask.dtype.is_floating_point and not _is_compiling():
+            if not torch.all((attention_mask == 0) | (attention_mask == 1)):
+                raise ValueError("attention_mask must contain only 1 (real token) and 0 (padding)")
+
+
 
 
 class TransformerModel(nn.Module):
@@ -46,6 +125,13 @@ class TransformerModel(nn.Module):
         header = f"{type(self).__name__}: {total:,} parameters ({total / 1e6:.2f} M)"
         return "\n".join([header, *rows])
 
+    def hook_points(self) -> dict[str, HookPoint]:
+        """Every named activation of the model, by full name (``repr`` leaves them out)."""
+        return hook_points(self)
+
+    def __repr__(self) -> str:
+        return layers_repr(self)
+
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
@@ -68,3 +154,25 @@ class TransformerModel(nn.Module):
         from ..pretrained import save_pretrained
 
         save_pretrained(self, path)
+def check_positions(position_ids: torch.Tensor, batch: int, t: int, max_positions: int | None) -> torch.Tensor:
+    """``position_ids`` of shape ``(b, t)`` (or ``(1, t)``, shared by the batch), integers in
+    ``[0, max_positions)``; returned expanded to ``(b, t)``."""
+    if not isinstance(position_ids, torch.Tensor):
+        raise TypeError(f"position_ids must be a torch.Tensor, got {type(position_ids).__name__}")
+    if position_ids.dim() != 2 or position_ids.shape[1] != t or position_ids.shape[0] not in (1, batch):
+        raise ValueError(
+            f"position_ids has shape {tuple(position_ids.shape)}, expected ({batch}, {t}) like "
+            f"input_ids (or (1, {t}) to share one row)"
+        )
+    if position_ids.dtype.is_floating_point or position_ids.dtype == torch.bool or position_ids.dtype.is_complex:
+        raise TypeError(f"position_ids must hold integer positions (torch.long), got dtype {position_ids.dtype}")
+    if position_ids.numel() and not _is_compiling():
+        low, high = (int(v) for v in torch.aminmax(position_ids))
+        if low < 0:
+            raise ValueError(f"position_ids contains {low}; positions count from 0")
+        if max_positions is not None and high >= max_positions:
+            raise ValueError(
+                f"position_ids contains {high}, but the model has positions 0..{max_positions - 1} "
+                f"(max_positions={max_positions})"
+            )
+    return position_ids.expand(batch, t)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..blocks import build_norm
+from ..blocks import EncoderBlock
 from ..config import BertConfig
 from ..hook_points import HookPoint
-from ..masks import padding_mask
+from ..masks import default_positions, padding_mask
 from ..outputs import ModelOutput
-from ..registry import BLOCKS, POSITIONALS
-from .base import TransformerModel
-from .validation import check_ids, check_inputs
+from ..positional import build_positions
+from ..registry import BLOCKS, build_norm
+from .base import TransformerModel, check_ids, check_inputs, check_positions
 
 
 class BertEmbeddings(nn.Module):
@@ -33,10 +33,7 @@ class BertEmbeddings(nn.Module):
         self.token_embeddings = nn.Embedding(
             config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id
         )
-        self.positional = POSITIONALS.build(
-            config.positional, hidden_size=config.hidden_size,
-            max_positions=config.max_positions, n_heads=config.n_heads,
-        )
+        self.positional = build_positions(config)  # LearnedPositions unless the config names another
         self.segment_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
         self.norm = build_norm(config)
         self.dropout = nn.Dropout(config.hidden_dropout)
@@ -44,10 +41,7 @@ class BertEmbeddings(nn.Module):
     def forward(
         self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, positions: torch.Tensor
     ) -> torch.Tensor:
-        x = self.token_embeddings(input_ids) + self.segment_embeddings(token_type_ids)
-        position_vectors = self.positional.embed(positions)
-        if position_vectors is not None:
-            x = x + position_vectors
+        x = self.token_embeddings(input_ids) + self.segment_embeddings(token_type_ids) + self.positional(positions)
         return self.dropout(self.norm(x))
 
 
@@ -72,7 +66,10 @@ class BertModel(TransformerModel):
         self.config = config
         self.embeddings = BertEmbeddings(config)
         self.hook_embeddings = HookPoint()  # (b t c), the input to block 0
-        self.blocks = nn.ModuleList(BLOCKS.build(config.block, config=config) for _ in range(config.n_layers))
+        if config.block == "encoder":
+            self.blocks = nn.ModuleList(EncoderBlock(config) for _ in range(config.n_layers))
+        else:
+            self.blocks = nn.ModuleList(BLOCKS.build(config.block, config=config) for _ in range(config.n_layers))
         self.pooler = BertPooler(config) if add_pooling_layer else None
         self.init_weights()
 
@@ -86,7 +83,8 @@ class BertModel(TransformerModel):
         output_attentions: bool = False,
     ) -> ModelOutput:
         config = self.config
-        check_inputs(input_ids, attention_mask, config.vocab_size, self.embeddings.positional.max_positions)
+        max_positions = self.embeddings.positional.max_positions
+        check_inputs(input_ids, attention_mask, config.vocab_size, max_positions)
         b, t = input_ids.shape
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
@@ -96,16 +94,19 @@ class BertModel(TransformerModel):
                     f"token_type_ids has shape {tuple(token_type_ids.shape)}, expected {(b, t)} like input_ids"
                 )
             check_ids("token_type_ids", token_type_ids, config.type_vocab_size, "the segment ids")
-        positions = position_ids if position_ids is not None else torch.arange(t, device=input_ids.device).expand(b, t)
+        if position_ids is None:
+            positions = default_positions(b, t, device=input_ids.device)
+        else:
+            positions = check_positions(position_ids, b, t, max_positions)
         # Bidirectional: every query sees every key, except padded keys.
         mask = None if attention_mask is None else padding_mask(attention_mask)
 
-        x = self.hook_embeddings(self.embeddings(input_ids, token_type_ids, positions))
+        x = self.embeddings(input_ids, token_type_ids, positions)
+        if HookPoint.in_use:
+            x = self.hook_embeddings(x)
         hidden_states, attentions = [x], []
         for block in self.blocks:
-            x, weights = block(
-                x, mask, positions, self.embeddings.positional, return_weights=output_attentions
-            )
+            x, weights = block(x, mask, positions, output_attentions=output_attentions)
             hidden_states.append(x)
             attentions.append(weights)
         return ModelOutput(

@@ -16,14 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..blocks import build_norm
 from ..config import BertConfig
 from ..feedforward import get_activation
 from ..outputs import ModelOutput
-from .base import TransformerModel
+from ..registry import build_norm
+from .base import IGNORE_INDEX, TransformerModel
 from .bert import BertModel
-
-IGNORE_INDEX = -100  # label value meaning "no loss here", as in transformers
 
 
 class BertMLMHead(nn.Module):
@@ -57,8 +55,20 @@ class BertForMaskedLM(TransformerModel):
         self.mlm_head = BertMLMHead(config, self.bert.embeddings.token_embeddings)
         self.init_weights()
 
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None, **kwargs) -> ModelOutput:
-        out = self.bert(input_ids, attention_mask, token_type_ids, **kwargs)
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+    ) -> ModelOutput:
+        """The arguments are ``BertModel.forward``'s, plus the labels."""
+        out = self.bert(
+            input_ids, attention_mask, token_type_ids, position_ids, output_hidden_states, output_attentions
+        )
         out.logits = self.mlm_head(out.last_hidden_state)
         if labels is not None:
             out.loss = _mlm_loss(out.logits, labels)
@@ -79,10 +89,20 @@ class BertForPreTraining(TransformerModel):
         self.init_weights()
 
     def forward(
-        self, input_ids, attention_mask=None, token_type_ids=None, labels=None,
-        next_sentence_label=None, **kwargs,
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        next_sentence_label: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
     ) -> ModelOutput:
-        out = self.bert(input_ids, attention_mask, token_type_ids, **kwargs)
+        """The arguments are ``BertModel.forward``'s, plus the labels."""
+        out = self.bert(
+            input_ids, attention_mask, token_type_ids, position_ids, output_hidden_states, output_attentions
+        )
         out.logits = self.mlm_head(out.last_hidden_state)
         out.nsp_logits = self.nsp_head(out.pooler_output)
         losses = []
@@ -112,8 +132,20 @@ class BertForSequenceClassification(TransformerModel):
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.init_weights()
 
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None, **kwargs) -> ModelOutput:
-        out = self.bert(input_ids, attention_mask, token_type_ids, **kwargs)
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+    ) -> ModelOutput:
+        """The arguments are ``BertModel.forward``'s, plus the labels."""
+        out = self.bert(
+            input_ids, attention_mask, token_type_ids, position_ids, output_hidden_states, output_attentions
+        )
         out.logits = self.classifier(self.dropout(out.pooler_output))
         if labels is not None:
             if self.config.num_labels == 1:

@@ -1,9 +1,9 @@
 """mini-GPT: token + position embeddings, a stack of causal decoder blocks, a final norm, an LM head.
 
-GPT reads left to right: the causal mask lets token ``i`` attend only to
-tokens ``0..i``. So every position can be trained at once to predict the
-token after it (next-token prediction), and the same model then generates
-text one token at a time.
+GPT reads left to right: its attention layers are causal (built with
+``causal=True``), so token ``i`` attends only to tokens ``0..i``. So every
+position can be trained at once to predict the token after it (next-token
+prediction), and the same model then generates text one token at a time.
 """
 
 from __future__ import annotations
@@ -12,16 +12,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..blocks import build_norm
+from ..blocks import DecoderBlock
 from ..config import GPTConfig
 from ..hook_points import HookPoint
 from ..kv_cache import KVCache
-from ..masks import causal_mask, combine_masks, padding_mask
+from ..masks import default_positions, padding_mask
 from ..outputs import ModelOutput
-from ..registry import BLOCKS, POSITIONALS
-from .base import TransformerModel
-from .bert_heads import IGNORE_INDEX
-from .validation import check_inputs
+from ..positional import build_positions
+from ..registry import BLOCKS, build_norm
+from .base import IGNORE_INDEX, TransformerModel, check_inputs, check_positions
 
 
 class GPTModel(TransformerModel):
@@ -33,13 +32,13 @@ class GPTModel(TransformerModel):
         super().__init__()
         self.config = config
         self.token_embeddings = nn.Embedding(config.vocab_size, config.hidden_size)
-        self.positional = POSITIONALS.build(
-            config.positional, hidden_size=config.hidden_size,
-            max_positions=config.max_positions, n_heads=config.n_heads,
-        )
+        self.positional = build_positions(config)  # LearnedPositions unless the config names another
         self.dropout = nn.Dropout(config.hidden_dropout)
         self.hook_embeddings = HookPoint()  # (b t c), the input to block 0
-        self.blocks = nn.ModuleList(BLOCKS.build(config.block, config=config) for _ in range(config.n_layers))
+        if config.block == "decoder":
+            self.blocks = nn.ModuleList(DecoderBlock(config) for _ in range(config.n_layers))
+        else:
+            self.blocks = nn.ModuleList(BLOCKS.build(config.block, config=config) for _ in range(config.n_layers))
         # Pre-LN blocks leave the residual stream un-normalised; normalise once at the end.
         self.final_norm = build_norm(config)
         self.init_weights()
@@ -70,26 +69,23 @@ class GPTModel(TransformerModel):
         if cache is not None and len(cache) != len(self.blocks):
             raise ValueError(f"cache has {len(cache)} layers, the model has {len(self.blocks)}")
         past = len(cache[0]) if cache is not None else 0
-        check_inputs(input_ids, attention_mask, self.config.vocab_size, self.positional.max_positions, past)
+        max_positions = self.positional.max_positions
+        check_inputs(input_ids, attention_mask, self.config.vocab_size, max_positions, past)
         b, t = input_ids.shape
         if position_ids is None:
-            position_ids = torch.arange(past, past + t, device=input_ids.device).expand(b, t)
-        # Causal: query i (at position past + i) sees keys 0 .. past + i, minus padded keys.
-        mask = causal_mask(t, past + t, device=input_ids.device)
-        if attention_mask is not None:
-            mask = combine_masks(mask, padding_mask(attention_mask))
+            position_ids = default_positions(b, t, past, device=input_ids.device)
+        else:
+            position_ids = check_positions(position_ids, b, t, max_positions)
+        # The attention layers are causal; the mask only hides padded keys (cached and new tokens).
+        mask = None if attention_mask is None else padding_mask(attention_mask)
 
-        x = self.token_embeddings(input_ids)
-        position_vectors = self.positional.embed(position_ids)
-        if position_vectors is not None:
-            x = x + position_vectors
-        x = self.hook_embeddings(self.dropout(x))
+        x = self.dropout(self.token_embeddings(input_ids) + self.positional(position_ids))
+        if HookPoint.in_use:
+            x = self.hook_embeddings(x)
         hidden_states, attentions = [x], []
         for i, block in enumerate(self.blocks):
-            x, weights = block(
-                x, mask, position_ids, self.positional,
-                cache=cache[i] if cache is not None else None, return_weights=output_attentions,
-            )
+            layer_cache = cache[i] if cache is not None else None
+            x, weights = block(x, mask, position_ids, layer_cache, output_attentions)
             hidden_states.append(x)
             attentions.append(weights)
         x = self.final_norm(x)
@@ -120,16 +116,24 @@ class GPTLMHeadModel(TransformerModel):
         self.lm_head.weight = self.gpt.token_embeddings.weight
 
     def forward(
-        self, input_ids: torch.Tensor, attention_mask=None, labels=None, only_last_position: bool = False,
-        **kwargs,
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        cache: list[KVCache] | None = None,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+        only_last_position: bool = False,
     ) -> ModelOutput:
         """With ``labels`` (usually ``input_ids`` itself), the loss of predicting token ``i + 1``
         from tokens ``0..i``: the shift happens here, as in transformers.
 
         ``only_last_position=True`` computes logits ``(b 1 v)`` for the last position only:
         generation needs no more, and the LM head is the largest matrix product of a small model.
+        The other arguments are ``GPTModel.forward``'s.
         """
-        out = self.gpt(input_ids, attention_mask, **kwargs)
+        out = self.gpt(input_ids, attention_mask, position_ids, cache, output_hidden_states, output_attentions)
         hidden = out.last_hidden_state[:, -1:] if only_last_position and labels is None else out.last_hidden_state
         out.logits = self.lm_head(hidden)
         if labels is not None:

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..models.base import find_body
 from .name_table import Entry, NameTable, layer_entries
 
 EMBEDDING_NAMES = {
     "embeddings.token_embeddings.weight": "embeddings.word_embeddings.weight",
-    "embeddings.positional.embedding.weight": "embeddings.position_embeddings.weight",
+    "embeddings.positional.weight": "embeddings.position_embeddings.weight",
     "embeddings.segment_embeddings.weight": "embeddings.token_type_embeddings.weight",
     "embeddings.norm.weight": "embeddings.LayerNorm.weight",
     "embeddings.norm.bias": "embeddings.LayerNorm.bias",
@@ -94,8 +95,7 @@ RENAMES = ((".gamma", ".weight"), (".beta", ".bias"))
 
 def bert_name_table(model: nn.Module) -> NameTable:
     """The table for a ``BertModel`` or one of the BERT task models (judged by its parts)."""
-    body = model.bert if hasattr(model, "bert") else model
-    ours = "bert." if body is not model else ""
+    body, ours = find_body(model)
     entries = [Entry(ours + mine, theirs, in_body=True) for mine, theirs in EMBEDDING_NAMES.items()]
     entries += layer_entries(body.config.n_layers, ours + "blocks.{i}.", "encoder.layer.{i}.", BLOCK_NAMES)
     if body.pooler is not None:

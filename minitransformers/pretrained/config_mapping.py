@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import BertConfig, GPTConfig, TransformerConfig
-from ..feedforward import ACTIVATION_ALIASES
+from ..registry import ACTIVATION_ALIASES
 from .report import CheckpointError
 
 # HF config key -> our field name.
@@ -116,11 +116,17 @@ def _translate(hf: dict[str, Any], keys: dict[str, str], defaults: dict[str, Any
     return fields
 
 
-def _build(config_class: type, fields: dict[str, Any]) -> TransformerConfig:
+def _build(config_class: type, fields: dict[str, Any], keys: dict[str, str]) -> TransformerConfig:
     try:
         return config_class(**fields)
     except (ValueError, TypeError) as error:
-        raise CheckpointError(f"config.json does not give a valid {config_class.__name__}: {error}") from None
+        message = str(error)
+        named = [theirs for theirs, ours in keys.items() if message.startswith(ours) and theirs != ours]
+        where = f" (config.json key {named[0]!r})" if named else ""
+        raise CheckpointError(
+            f"config.json does not give a valid {config_class.__name__}: {message}{where}; "
+            f"fix the value in config.json"
+        ) from None
 
 
 def bert_config_from_hf(hf: dict[str, Any]) -> BertConfig:
@@ -132,14 +138,14 @@ def bert_config_from_hf(hf: dict[str, Any]) -> BertConfig:
         fields["num_labels"] = len(hf["id2label"])
     elif "num_labels" in hf:
         fields["num_labels"] = hf["num_labels"]
-    return _build(BertConfig, fields)
+    return _build(BertConfig, fields, BERT_CONFIG_KEYS)
 
 
 def gpt_config_from_hf(hf: dict[str, Any]) -> GPTConfig:
     """A ``GPTConfig`` from the contents of a GPT-2 ``config.json``."""
     _check_model_type(hf, "gpt2", "GPT2", "a GPT model")
     _check_supported(hf, GPT2_UNSUPPORTED)
-    return _build(GPTConfig, _translate(hf, GPT2_CONFIG_KEYS, GPT2_DEFAULTS))
+    return _build(GPTConfig, _translate(hf, GPT2_CONFIG_KEYS, GPT2_DEFAULTS), GPT2_CONFIG_KEYS)
 
 
 def _check_saveable(config: TransformerConfig, block: str, fused_qkv: bool) -> None:

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..models.base import find_body
 from .name_table import Entry, NameTable, layer_entries
 
 EMBEDDING_NAMES = {
     "token_embeddings.weight": "wte.weight",
-    "positional.embedding.weight": "wpe.weight",
+    "positional.weight": "wpe.weight",
 }
 FINAL_NORM_NAMES = {
     "final_norm.weight": "ln_f.weight",
@@ -65,8 +66,7 @@ IGNORED = (r"(^|\.)h\.\d+\.attn\.bias$", r"(^|\.)h\.\d+\.attn\.masked_bias$")
 
 def gpt2_name_table(model: nn.Module) -> NameTable:
     """The table for a ``GPTModel`` or a ``GPTLMHeadModel`` (judged by its parts)."""
-    body = model.gpt if hasattr(model, "gpt") else model
-    ours = "gpt." if body is not model else ""
+    body, ours = find_body(model)
     entries = [Entry(ours + m, t, in_body=True) for m, t in EMBEDDING_NAMES.items()]
     entries += layer_entries(body.config.n_layers, ours + "blocks.{i}.", "h.{i}.", BLOCK_NAMES, TRANSPOSED)
     entries += [Entry(ours + m, t, in_body=True) for m, t in FINAL_NORM_NAMES.items()]
