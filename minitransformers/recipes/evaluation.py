@@ -108,3 +108,30 @@ def evaluate_checkpoint_model(directory: str | Path, device: str | torch.device 
     metrics = evaluate_checkpoint(directory, device)
     metrics.pop("kind")
     return metrics
+
+
+# What the shipped checkpoints aim for on the held-out plays (issue 16 of the project).
+TARGETS = {
+    "gpt": [("loss", "<=", 4.2), ("famous_lines.gpt", ">=", 1 / 3)],
+    "bert": [("masked_accuracy", ">=", 0.32), ("nsp_accuracy", ">=", 0.70), ("famous_lines.bert", ">=", 1 / 2)],
+    "gpt-char": [("loss", "<=", 1.40)],
+}
+
+
+def _value(metrics: dict, name: str) -> float:
+    if name.startswith("famous_lines."):
+        found, total = metrics["famous_lines"][name.split(".")[1]].split("/")
+        return int(found) / int(total)
+    return metrics[name]
+
+
+def target_report(kind: str, metrics: dict) -> list[tuple[str, float, bool]]:
+    """``(description, value, met)`` for each target of ``kind``, e.g. ``("loss <= 4.2", 4.35, False)``."""
+    rows = []
+    for name, sense, bound in TARGETS.get(kind, []):
+        value = _value(metrics, name)
+        met = value <= bound if sense == "<=" else value >= bound
+        label = {"famous_lines.gpt": "share of famous lines in GPT's top 5",
+                 "famous_lines.bert": "share of famous lines in BERT's top 5"}.get(name, name.replace("_", " "))
+        rows.append((f"{label} {sense} {bound:.3g}", value, met))
+    return rows

@@ -97,8 +97,26 @@ def _reproduce(record: dict, directory: Path) -> str:
     if train["max_steps"] != shipped.max_steps or train["batch_size"] != shipped.batch_size:
         return (f"This is a {train['max_steps']:,}-step run, not the shipped recipe "
                 f"({shipped.max_steps:,} steps x batch {shipped.batch_size}).")
-    return (f"Reproduce it with `python scripts/train_shipped.py --only {SCRIPT_NAMES[kind]}`: the same seed "
-            f"on the same hardware gives these numbers again (within 0.02).")
+    return (f"Reproduce it with `python scripts/train_shipped.py --only {SCRIPT_NAMES[kind]}`: the recipe is "
+            f"seeded, so the same hardware should give these numbers again within about 0.02 (bf16 and "
+            f"compiled GPU kernels are not bit-for-bit; a second GPU run has not been made to check it).")
+
+
+def _targets(record: dict) -> str:
+    from .evaluation import target_report
+
+    rows = target_report(record["kind"], record["validation"])
+    if not rows:
+        return ""
+    lines = ["## Targets", "", "What the project asks of this checkpoint, and whether it gets there:", "",
+             "| target | this checkpoint | |", "|---|---|---|"]
+    for description, value, met in rows:
+        lines.append(f"| {description} | {value:.3f} | {'met' if met else '**missed**'} |")
+    missed = [description for description, _, met in rows if not met]
+    if missed:
+        lines += ["", f"This checkpoint misses {len(missed)} of its {len(rows)} targets: treat its predictions as "
+                  "those of a small model that has begun to learn the plays, not as a finished one."]
+    return "\n".join(lines) + "\n"
 
 
 def write_model_card(directory: str | Path) -> Path:
@@ -132,6 +150,7 @@ minitransformers. {_reproduce(record, directory)}
 
 The validation numbers are what `python scripts/evaluate_shipped.py` prints for this folder.
 
+{_targets(record)}
 {_famous_lines(directory, record['kind'])}
 ## Samples
 
