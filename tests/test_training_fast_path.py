@@ -172,3 +172,19 @@ def test_compiled_training_matches_eager():
         return [row["loss"] for row in trainer.train()]
 
     assert losses(True) == pytest.approx(losses(False), rel=1e-4)
+
+
+def test_random_windows_resume_exactly(tmp_path):
+    # stride 1: every offset is an example, so the shuffled order gives nanoGPT-style random windows
+    def trainer(directory, seed=0):
+        seed_everything(seed)
+        data = CausalLMDataset(torch.randint(50, (300,), generator=torch.Generator().manual_seed(0)), 8, stride=1)
+        return Trainer(TinyLM(0.1), data, make_config(output_dir=str(tmp_path / directory), checkpoint_every=3,
+                                                      eval_every=0))
+
+    expected = trainer("straight").train()
+    first = trainer("resumed")
+    first.train(until_step=6)
+    resumed = trainer("resumed", seed=9)
+    history = resumed.train(resume_from=tmp_path / "resumed" / "checkpoint.pt")
+    assert [row["loss"] for row in history] == [row["loss"] for row in expected]
