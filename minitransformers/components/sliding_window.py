@@ -58,9 +58,7 @@ class SlidingWindowAttention(MultiHeadAttention):
             past = len(cache) if cache is not None else 0
             positions = default_positions(x.shape[0], x.shape[1], past, device=x.device)
         # The keys are the cached tokens followed by the new ones; the cache knows their positions.
-        key_positions = positions
-        if cache is not None and cache.positions is not None:
-            key_positions = torch.cat([cache.positions, positions], dim=1)
+        key_positions = positions if cache is None else cache.key_positions_after(positions)
         local = window_mask(positions, key_positions, self.window)
         return super().forward(x, combine_masks(mask, local), positions, cache, output_attentions)
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 import torch
 
 from ..kv_cache import new_cache
+from .compiled import static_decoder
 from .sampling import choose_next_token
 from .stopping import StopConditions
 
@@ -51,6 +52,8 @@ def generate_stream(
     stop_strings: str | Sequence[str] = (),
     decode: Callable[[list[int]], str] | None = None,
     use_cache: bool = True,
+    sliding_context: bool = False,
+    compile: bool = False,
 ) -> Iterator[torch.Tensor]:
     """Yield the next token of every row, ``(b,)`` ids, one step at a time.
 
@@ -59,7 +62,9 @@ def generate_stream(
     is finished or after ``max_new_tokens`` steps. For one prompt,
     ``int(token)`` gives the id.
     """
-    _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, generator)
+    _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, generator, sliding_context)
+    if compile and not use_cache:
+        raise ValueError("compile=True compiles the cached one-token step: it needs use_cache=True")
     if seed is not None:
         generator = torch.Generator(device=input_ids.device).manual_seed(seed)
     if eos_token_id is None:
@@ -70,14 +75,24 @@ def generate_stream(
         pad_token_id = getattr(model.config, "pad_token_id", None)
         pad_token_id = pad_token_id if pad_token_id is not None else (eos_ids[0] if eos_ids else 0)
 
-    b = input_ids.shape[0]
+    b, t = input_ids.shape
     if attention_mask is None:
         attention_mask = torch.ones_like(input_ids)
-    attention_mask = attention_mask.long()
-    positions = positions_from_mask(attention_mask)  # (b, t), grows by one column per step
+    attention_mask = attention_mask.long()  # (b, t), grows by one column per step
     tokens = input_ids  # (b, t), grows by one column per step
-    cache = new_cache(model.config.n_layers) if use_cache else None
     finished = torch.zeros(b, dtype=torch.bool, device=input_ids.device)
+    # The model sees columns start.. of the sequence: all of them, unless a sliding context
+    # has moved its start to keep the last `limit` tokens.
+    limit = _position_limit(model) if sliding_context else None
+    start = max(0, t - limit) if limit is not None else 0
+    capacity = t + max_new_tokens - start if limit is None else min(t + max_new_tokens, limit)
+    if compile:
+        # Round up so that calls with similar lengths share one compiled step.
+        capacity = -(-capacity // 64) * 64 if limit is None else min(-(-capacity // 64) * 64, limit)
+        full_limit = _position_limit(model)
+        capacity = capacity if full_limit is None else min(capacity, full_limit)
+    decoder = static_decoder(model, b, capacity, input_ids.device) if compile else None
+    cache = decoder.cache if compile else new_cache(model.config.n_layers, capacity) if use_cache else None
 
     # Our LM heads can skip the logits of every position but the last; other models just run.
     accepts = inspect.signature(model.forward).parameters
@@ -85,12 +100,21 @@ def generate_stream(
     was_training = model.training
     model.eval()  # dropout off: generation should not be random unless we sample
     try:
-        step_ids, step_positions = tokens, positions
+        step_mask = attention_mask[:, start:]
+        step_ids, step_positions = tokens[:, start:], positions_from_mask(step_mask)
+        refill = True  # the cache is empty: this step feeds every visible token
         for _ in range(max_new_tokens):
-            logits = model(
-                step_ids, attention_mask=attention_mask, position_ids=step_positions, cache=cache,
-                **last_only,
-            ).logits[:, -1]  # (b, v): scores for the token after the last one
+            if decoder is not None:
+                step = decoder.prefill if refill else decoder.step
+                logits = step(model, step_ids, step_mask, step_positions)
+            else:
+                if refill and cache is not None:
+                    for layer in cache:
+                        layer.clear()
+                logits = model(
+                    step_ids, attention_mask=step_mask, position_ids=step_positions, cache=cache,
+                    **last_only,
+                ).logits[:, -1]  # (b, v): scores for the token after the last one
             next_token = choose_next_token(
                 logits, temperature=temperature, top_k=top_k, top_p=top_p,
                 repetition_penalty=repetition_penalty, previous_ids=tokens,
@@ -99,20 +123,23 @@ def generate_stream(
             next_token = torch.where(finished, torch.full_like(next_token, pad_token_id), next_token)
             yield next_token
 
-            next_position = positions[:, -1] + 1
             tokens = torch.cat([tokens, next_token[:, None]], dim=1)
-            positions = torch.cat([positions, next_position[:, None]], dim=1)
             attention_mask = torch.cat([attention_mask, torch.ones_like(attention_mask[:, :1])], dim=1)
             if stop:
                 finished |= stop.finished(next_token, tokens[:, input_ids.shape[1]:])
                 if bool(finished.all()):
                     return
-            if use_cache:
-                # Earlier keys and values are in the cache: feed only the new token.
-                step_ids, step_positions = next_token[:, None], next_position[:, None]
+            refill = not use_cache
+            if limit is not None and tokens.shape[1] - start > limit:
+                # Full: keep the last `limit` tokens, renumber their positions from 0 and
+                # recompute their keys and values (learned positions change with the numbering).
+                start, refill = tokens.shape[1] - limit, True
+            step_mask = attention_mask[:, start:]
+            if refill:
+                step_ids, step_positions = tokens[:, start:], positions_from_mask(step_mask)
             else:
-                # No cache: recompute attention over the whole sequence every step.
-                step_ids, step_positions = tokens, positions
+                # Earlier keys and values are in the cache: feed only the new token.
+                step_ids, step_positions = next_token[:, None], step_positions[:, -1:] + 1
     finally:
         model.train(was_training)
 
@@ -133,6 +160,14 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int = 20, **kwargs)
         pad_token_id: what finished rows get while others go on.
         stop_strings: texts that end a row; need ``decode`` (e.g. ``tokenizer.decode``).
         use_cache: keep keys and values between steps (same tokens, much less work).
+        sliding_context: go on past the model's ``max_positions``: when the sequence is
+            full, keep its last ``max_positions`` tokens as the context (positions
+            renumbered from 0, the cache recomputed). Off, a request past the
+            position table is an error.
+        compile: capture the one-token step with ``torch.compile(mode="reduce-overhead")``
+            (CUDA graphs on a GPU) on a static cache; same tokens as eager. The first
+            call compiles (seconds to a minute); later calls with the same batch size
+            and length reuse it.
 
     It stops early when every row has finished.
     """
@@ -142,7 +177,7 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int = 20, **kwargs)
     return torch.cat([input_ids, torch.stack(new_tokens, dim=1)], dim=1)
 
 
-def _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, generator) -> None:
+def _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, generator, sliding_context) -> None:
     """Catch mistakes before the first forward pass, with messages that say what to change."""
     if not isinstance(input_ids, torch.Tensor) or input_ids.dim() != 2:
         shape = tuple(input_ids.shape) if isinstance(input_ids, torch.Tensor) else type(input_ids).__name__
@@ -161,12 +196,13 @@ def _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, gen
         raise ValueError("give either seed= or generator=, not both")
     limit = _position_limit(model)
     t = input_ids.shape[1]
-    if limit is not None and t + max_new_tokens > limit:
+    if limit is not None and t + max_new_tokens > limit and not sliding_context:
         fix = (f"ask for at most {limit - t} new tokens or shorten the prompt" if t < limit
                else f"shorten the prompt to fewer than {limit} tokens")
         raise ValueError(
             f"prompt ({t} tokens) + max_new_tokens ({max_new_tokens}) = {t + max_new_tokens} exceeds "
-            f"the position table (max_positions={limit}); {fix}"
+            f"the position table (max_positions={limit}); {fix}, or pass sliding_context=True to "
+            f"keep generating with the last {limit} tokens as context"
         )
 
 

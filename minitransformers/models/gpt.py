@@ -68,7 +68,7 @@ class GPTModel(TransformerModel):
         """
         if cache is not None and len(cache) != len(self.blocks):
             raise ValueError(f"cache has {len(cache)} layers, the model has {len(self.blocks)}")
-        past = len(cache[0]) if cache is not None else 0
+        past = cache[0].past_length() if cache is not None else 0
         max_positions = self.positional.max_positions
         check_inputs(input_ids, attention_mask, self.config.vocab_size, max_positions, past)
         b, t = input_ids.shape
