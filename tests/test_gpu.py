@@ -95,3 +95,39 @@ def test_trainer_mixed_precision_on_gpu(autocast_dtype, tmp_path):
     assert trainer.grad_scaler.is_enabled() == (autocast_dtype == "float16")
     assert history[-1]["loss"] < 0.5 * history[0]["loss"]
     assert (tmp_path / "checkpoint.pt").exists()
+
+
+def _peaked_gpu_model(**overrides):
+    torch.manual_seed(0)
+    config = GPTConfig.preset("tiny", initializer_range=0.2, max_positions=64, **overrides)
+    return GPTLMHeadModel(config).eval().cuda()
+
+
+@pytest.mark.parametrize("impl", ["manual", "sdpa"])
+def test_compiled_decoding_ids_equal_eager_ids_on_cuda(impl):
+    torch.backends.cuda.matmul.allow_tf32 = False
+    model = _peaked_gpu_model(attn_impl=impl)
+    ids = torch.randint(0, 1000, (2, 7), device="cuda")
+    mask = torch.tensor([[0, 0, 1, 1, 1, 1, 1], [1] * 7], device="cuda")
+    eager = model.generate(ids, max_new_tokens=24, attention_mask=mask)
+    compiled = model.generate(ids, max_new_tokens=24, attention_mask=mask, compile=True)
+    assert torch.equal(compiled, eager)
+    again = model.generate(ids[:, 1:], max_new_tokens=24, compile=True)  # replays the captured step
+    assert torch.equal(again, model.generate(ids[:, 1:], max_new_tokens=24))
+
+
+def test_preallocated_cache_is_exact_on_cuda():
+    from minitransformers import new_cache
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    model = _peaked_gpu_model()
+    ids = torch.randint(0, 1000, (3, 20), device="cuda")
+    full = model(ids).logits
+    cache = new_cache(model.config.n_layers, capacity=20)
+    pieces = [model(ids[:, a:b], cache=cache).logits for a, b in [(0, 8), (8, 9), (9, 15), (15, 20)]]
+    assert torch.allclose(torch.cat(pieces, dim=1), full, atol=1e-4)
+    mask = torch.ones_like(ids[:, :8])
+    mask[0, :3] = 0
+    cached = model.generate(ids[:, :8], max_new_tokens=30, attention_mask=mask)
+    uncached = model.generate(ids[:, :8], max_new_tokens=30, attention_mask=mask, use_cache=False)
+    assert torch.equal(cached, uncached)

@@ -1,0 +1,41 @@
+"""``generate(..., compile=True)``: the one-token step captured by torch.compile on a static
+cache gives the same token ids as eager decoding (on CPU here; tests/test_gpu.py does CUDA)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+from minitransformers import GPTConfig, GPTLMHeadModel
+from minitransformers.generation import generate
+from minitransformers.generation.compiled import static_decoder
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("gcc") is None and shutil.which("cc") is None,
+                       reason="torch.compile on CPU needs a C compiler"),
+]
+
+
+def test_compiled_decoding_gives_the_eager_ids_and_reuses_the_compiled_step():
+    torch.manual_seed(0)
+    model = GPTLMHeadModel(GPTConfig.preset("tiny", initializer_range=0.2, max_positions=64)).eval()
+    ids = torch.randint(0, 1000, (2, 7), generator=torch.Generator().manual_seed(1))
+    mask = torch.tensor([[0, 0, 1, 1, 1, 1, 1], [1] * 7])  # left-padded batch
+    eager = generate(model, ids, max_new_tokens=12, attention_mask=mask)
+    compiled = generate(model, ids, max_new_tokens=12, attention_mask=mask, compile=True)
+    assert torch.equal(compiled, eager)
+    decoder = static_decoder(model, 2, 64, torch.device("cpu"))
+    # Another prompt with the same batch size and rounded length: the same compiled step.
+    other = torch.randint(0, 1000, (2, 9), generator=torch.Generator().manual_seed(2))
+    again = generate(model, other, max_new_tokens=10, compile=True)
+    assert static_decoder(model, 2, 64, torch.device("cpu")) is decoder
+    assert torch.equal(again, generate(model, other, max_new_tokens=10))
+
+
+def test_compile_needs_the_cache():
+    model = GPTLMHeadModel(GPTConfig.preset("tiny")).eval()
+    with pytest.raises(ValueError, match="use_cache=True"):
+        generate(model, torch.zeros(1, 3, dtype=torch.long), compile=True, use_cache=False)
