@@ -75,3 +75,14 @@ def test_char_model_writes_200_characters_after_a_27_character_prompt():
     assert out.shape == (1, 227)
     assert torch.equal(out, _window_reference(model, ids, 200))
     assert len(tokenizer.decode(out[0, 27:].tolist())) == 200
+
+
+@pytest.mark.skipif(shipped_checkpoint("char-gpt-shakespeare") is None, reason="char model not shipped")
+def test_cli_generate_slides_past_the_char_models_context(capsys):
+    from minitransformers.cli import main
+
+    prompt = "ROMEO:\nBut soft, what light"
+    assert main(["generate", prompt, "--model", "char-gpt-shakespeare", "--max-new-tokens", "200",
+                 "--temperature", "0", "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(prompt) and len(printed.rstrip("\n")) == 27 + 200

@@ -61,11 +61,11 @@ def _gpt_demo(folder: Path, device: torch.device, max_new_tokens: int) -> None:
 
     model, tokenizer = load_model(GPTLMHeadModel, folder, device), load_tokenizer_for(folder)
     print(f"== mini-GPT ({folder.name}) ==\n{model.summary()}\n")
-    room = model.config.max_positions - len(tokenizer.encode(PROMPT))
     print(f"Prompt: {PROMPT!r}, sampled with temperature 0.8, top-k 40:\n")
     print(PROMPT, end="", flush=True)
-    for piece in stream_text(model, tokenizer, PROMPT, min(max_new_tokens, room),
-                             temperature=0.8, top_k=40):
+    # sliding_context: past the model's context, each new token sees the last max_positions tokens.
+    for piece in stream_text(model, tokenizer, PROMPT, max_new_tokens, temperature=0.8, top_k=40,
+                             sliding_context=True):
         print(piece, end="", flush=True)
     print("\n")
 

@@ -49,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
         top_k=args.top_k if args.temperature > 0 else None, top_p=args.top_p,
         repetition_penalty=args.repetition_penalty, stop_strings=args.stop,
         seed=args.seed, use_cache=not args.no_cache,
+        # Past the model's context (64 characters for the char model) the window slides:
+        # each new token sees the last max_positions tokens.
+        sliding_context=True,
     )
     first = next(stream, "")  # bad settings raise here, before anything is printed
     sys.stdout.write(prompt + first)
