@@ -86,3 +86,14 @@ def test_cli_generate_slides_past_the_char_models_context(capsys):
                  "--temperature", "0", "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
     assert printed.startswith(prompt) and len(printed.rstrip("\n")) == 27 + 200
+
+
+def test_cli_generate_slides_for_a_bpe_model_only_when_asked(capsys):
+    from minitransformers.cli import main
+
+    if shipped_checkpoint("mini-gpt-shakespeare") is None:
+        pytest.skip("mini-GPT not shipped")
+    argv = ["generate", "ROMEO:", "--max-new-tokens", "260", "--temperature", "0", "--device", "cpu"]
+    assert main(argv) == 2
+    assert "sliding_context" in capsys.readouterr().err
+    assert main([*argv, "--sliding-context"]) == 0

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stop", action="append", default=[], metavar="TEXT",
                         help="stop once this text appears (repeatable)")
     parser.add_argument("--no-cache", action="store_true", help="recompute everything each step (slower)")
+    parser.add_argument("--sliding-context", action="store_true",
+                        help="go on past the model's context: each new token sees the last max_positions "
+                             "tokens (always on for character-level models)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.max_new_tokens < 0:
         raise CLIError(f"--max-new-tokens must be >= 0, got {args.max_new_tokens}")
     from ..models import GPTLMHeadModel
+    from ..tokenizers import CharTokenizer
 
     device = pick_device(args.device)
     set_seed(args.seed)
@@ -49,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
         top_k=args.top_k if args.temperature > 0 else None, top_p=args.top_p,
         repetition_penalty=args.repetition_penalty, stop_strings=args.stop,
         seed=args.seed, use_cache=not args.no_cache,
-        # Past the model's context (64 characters for the char model) the window slides:
-        # each new token sees the last max_positions tokens.
-        sliding_context=True,
+        # Past the model's context the window slides: each new token sees the last max_positions
+        # tokens. A char model's context (64 characters) is too short to be a limit worth keeping.
+        sliding_context=args.sliding_context or isinstance(tokenizer, CharTokenizer),
     )
     first = next(stream, "")  # bad settings raise here, before anything is printed
     sys.stdout.write(prompt + first)
