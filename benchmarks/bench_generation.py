@@ -1,20 +1,26 @@
-"""Benchmark: generation speed of mini-GPT with and without the KV cache, and against transformers.
+"""Benchmark: generation speed of mini-GPT with and without the KV cache, compiled, and against transformers.
 
-Run:  python benchmarks/bench_generation.py [--quick] [--device cuda]
+Run:  python benchmarks/bench_generation.py [--quick] [--device cuda] [--compile | --no-compile]
 
 Builds a GPT-2-shaped model (random weights: speed does not depend on
 them) with ``transformers``, saves it with ``save_pretrained`` and loads
 the same checkpoint into our ``GPTLMHeadModel``. Then, at each context
 length (the prompt fills the context up to the new tokens), it times
-greedy generation of the same number of new tokens with:
+greedy generation of the same number of new tokens, batch 1, with:
 
-* ours, hand-written attention, with the KV cache and without it,
+* ours, hand-written attention, with the (preallocated) KV cache and without it,
 * ours with ``attn_impl="sdpa"`` (torch's fused attention), with the cache,
-* ``transformers``' ``GPT2LMHeadModel.generate`` with its cache (default and eager attention),
+* ours compiled: ``generate(..., compile=True)``, sdpa, the one-token step
+  captured by ``torch.compile(mode="reduce-overhead")`` (CUDA graphs on a GPU)
+  on a static cache (on by default on CUDA; ``--compile`` on CPU),
+* ``transformers``' ``GPT2LMHeadModel.generate``, eager (not compiled), its
+  default dynamic cache, default (sdpa) and eager attention,
 
 and prints new tokens per second (median of ``--repeats`` runs after one
-warm-up), the speed-up the cache gives, our speed relative to
-``transformers``, and whether ours and theirs chose the same tokens.
+warm-up, which also pays for compilation), the speed-up the cache gives,
+our speed relative to ``transformers``, and whether ours and theirs chose
+the same tokens. ``--quick``: on CPU a 2-layer, 128-wide GPT-2 (smoke run);
+on CUDA GPT-2 small at contexts 256 and 1024 (about a minute on an H100).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 import transformers
 
-from common import Row  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from common import Row, format_table, machine_description, resolve_device  # noqa: E402
 
 from minitransformers import GPTLMHeadModel
 from minitransformers.generation import generate
@@ -43,9 +49,10 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def tokens_per_second(run, n_new: int, repeats: int, device: torch.device) -> tuple[float, torch.Tensor]:
-    """Median new tokens per second of ``run()`` (after one warm-up), and its last output."""
-    output = run()  # warm-up: kernels, allocator, caches
+def tokens_per_second(run, n_new: int, repeats: int, device: torch.device,
+                      warmup=None) -> tuple[float, torch.Tensor]:
+    """Median new tokens per second of ``run()`` (after one warm-up call, of ``warmup`` if given)."""
+    output = (warmup or run)()  # warm-up: kernels, allocator, caches, compilation
     times = []
     for _ in range(repeats):
         _synchronize(device)
@@ -74,24 +81,27 @@ def build_models(config: transformers.GPT2Config, device: torch.device, dtype: t
 
 
 def run(device: torch.device, quick: bool, *, contexts: list[int] | None = None, n_new: int | None = None,
-        repeats: int = 3, dtype: torch.dtype = torch.float32,
-        skip_no_cache_above: int | None = None) -> list[Row]:
+        repeats: int = 3, dtype: torch.dtype | None = None, skip_no_cache_above: int | None = None,
+        compile: bool | None = None) -> list[Row]:
     """Print the generation table and return summary rows for ``run_all.py``."""
-    if quick:
+    compile = device.type == "cuda" if compile is None else compile
+    dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
+    if quick and device.type != "cuda":
         config = transformers.GPT2Config(n_layer=2, n_embd=128, n_head=4, n_positions=256)
         contexts, n_new = contexts or [64, 256], n_new or 8
     else:
         config = transformers.GPT2Config()  # GPT-2 small: 12 layers, 768 wide, 1024 positions
-        contexts, n_new = contexts or [64, 256, 1024], n_new or 32
+        contexts, n_new = contexts or [256, 1024], n_new or (64 if device.type == "cuda" else 32)
     transformers.utils.logging.disable_progress_bar()
     rows = []
     with torch.no_grad():
         models = build_models(config, device, dtype)
         print(f"device {device}, {dtype}, torch {torch.__version__}, transformers {transformers.__version__}")
         print(f"model: {config.n_layer} layers, width {config.n_embd}, {config.n_head} heads, "
-              f"vocab {config.vocab_size}; greedy, {n_new} new tokens, median of {repeats} runs\n")
-        header = (f"{'context':>7} | {'ours cache':>10} {'ours no-cache':>13} {'ours sdpa':>10} | "
-                  f"{'hf':>8} {'hf eager':>8} | {'cache speed-up':>14} {'ours/hf':>7} {'sdpa/hf':>7} | same ids")
+              f"vocab {config.vocab_size}; batch 1, greedy, {n_new} new tokens, median of {repeats} runs\n")
+        header = (f"{'context':>7} | {'ours cache':>10} {'no-cache':>8} {'sdpa':>7} {'compiled':>8} | "
+                  f"{'hf':>7} {'hf eager':>8} | {'cache/no':>8} {'ours/hf-e':>9} {'sdpa/hf':>7} "
+                  f"{'comp/hf':>7} | same ids")
         print(header + "\n" + "-" * len(header))
         for context in contexts:
             prompt_length = context - n_new  # the sequence ends exactly at the context length
@@ -101,31 +111,41 @@ def run(device: torch.device, quick: bool, *, contexts: list[int] | None = None,
             prompt = torch.randint(0, config.vocab_size, (1, prompt_length),
                                    generator=torch.Generator().manual_seed(context)).to(device)
 
-            def ours(model, use_cache=True, prompt=prompt):
-                return lambda: generate(model, prompt, n_new, use_cache=use_cache, eos_token_id=[])
+            def ours(model, n=n_new, prompt=prompt, **options):
+                return lambda: generate(model, prompt, n, eos_token_id=[], **options)
 
             def theirs(model, prompt=prompt):
                 return lambda: model.generate(prompt, max_new_tokens=n_new, min_new_tokens=n_new,
                                               do_sample=False, use_cache=True,
                                               pad_token_id=config.eos_token_id)
 
+            nan = float("nan")
             speed = {}
             speed["cache"], ours_ids = tokens_per_second(ours(models["ours"]), n_new, repeats, device)
             if skip_no_cache_above is None or context <= skip_no_cache_above:
-                speed["no_cache"], _ = tokens_per_second(ours(models["ours"], use_cache=False), n_new,
-                                                         repeats, device)
+                # Without the cache a step costs a full pass: warm up on 2 tokens, time fewer runs.
+                speed["no_cache"], _ = tokens_per_second(
+                    ours(models["ours"], use_cache=False), n_new, 1 if context > 256 else repeats, device,
+                    warmup=ours(models["ours"], n=2, use_cache=False))
             else:
-                speed["no_cache"] = float("nan")
+                speed["no_cache"] = nan
             speed["sdpa"], _ = tokens_per_second(ours(models["ours_sdpa"]), n_new, repeats, device)
+            compiled_ids = ours_ids
+            if compile:
+                speed["compiled"], compiled_ids = tokens_per_second(
+                    ours(models["ours_sdpa"], compile=True), n_new, repeats, device)
+            else:
+                speed["compiled"] = nan
             speed["hf"], hf_ids = tokens_per_second(theirs(models["hf"]), n_new, repeats, device)
             speed["hf_eager"], _ = tokens_per_second(theirs(models["hf_eager"]), n_new, repeats, device)
-            same = torch.equal(ours_ids.cpu(), hf_ids.cpu())
-            print(f"{context:>7} | {speed['cache']:>10.1f} {speed['no_cache']:>13.1f} {speed['sdpa']:>10.1f} | "
-                  f"{speed['hf']:>8.1f} {speed['hf_eager']:>8.1f} | "
-                  f"{speed['cache'] / speed['no_cache']:>13.2f}x {speed['cache'] / speed['hf']:>6.2f}x "
-                  f"{speed['sdpa'] / speed['hf']:>6.2f}x | {'yes' if same else 'NO'}", flush=True)
+            same = torch.equal(ours_ids.cpu(), hf_ids.cpu()) and torch.equal(compiled_ids.cpu(), ours_ids.cpu())
+            print(f"{context:>7} | {speed['cache']:>10.1f} {speed['no_cache']:>8.1f} {speed['sdpa']:>7.1f} "
+                  f"{speed['compiled']:>8.1f} | {speed['hf']:>7.1f} {speed['hf_eager']:>8.1f} | "
+                  f"{speed['cache'] / speed['no_cache']:>7.2f}x {speed['cache'] / speed['hf_eager']:>8.2f}x "
+                  f"{speed['sdpa'] / speed['hf']:>6.2f}x {speed['compiled'] / speed['hf']:>6.2f}x | "
+                  f"{'yes' if same else 'NO'}", flush=True)
             name = f"{config.n_layer}L-{config.n_embd} ctx {context}"
-            note = "" if same else "token ids differ from transformers"
+            note = "" if same else "token ids differ (ours/hf/compiled)"
             rows += [
                 Row("generation", f"{name} manual+cache vs hf eager", speed["cache"], speed["hf_eager"], "tok/s",
                     True, note),
@@ -133,8 +153,12 @@ def run(device: torch.device, quick: bool, *, contexts: list[int] | None = None,
                 Row("generation", f"{name} manual: cache vs no cache", speed["cache"], speed["no_cache"],
                     "tok/s", True),
             ]
-    print("\nSpeeds are new tokens per second. cache speed-up = ours with / without the KV cache; "
-          "ours/hf and sdpa/hf above 1 mean ours is faster than transformers' default attention.")
+            if compile:
+                rows.append(Row("generation", f"{name} compiled vs hf sdpa", speed["compiled"], speed["hf"],
+                                "tok/s", True))
+    print("\nSpeeds are new tokens per second. cache/no = ours with / without the KV cache; ours/hf-e = ours "
+          "(manual, cache) / transformers eager attention; sdpa/hf and comp/hf = ours sdpa, eager or "
+          "compiled / transformers' default (sdpa) attention; above 1 means ours is faster.")
     return rows
 
 
@@ -148,12 +172,19 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=None, help="tokens generated per run (default: 32)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting (default: 3)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
+    parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default=None,
+                        help="default: bfloat16 on CUDA, float32 on CPU")
+    parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                        help="time generate(compile=True) too (default: on CUDA only)")
     parser.add_argument("--skip-no-cache-above", type=int, default=None,
                         help="skip the slow no-cache run for contexts longer than this")
     args = parser.parse_args()
-    run(torch.device(args.device), args.quick, contexts=args.contexts, n_new=args.new_tokens,
-        repeats=args.repeats, dtype=getattr(torch, args.dtype), skip_no_cache_above=args.skip_no_cache_above)
+    device = resolve_device(args.device)
+    print(machine_description(device) + "\n")
+    rows = run(device, args.quick, contexts=args.contexts, n_new=args.new_tokens, repeats=args.repeats,
+               dtype=args.dtype and getattr(torch, args.dtype), skip_no_cache_above=args.skip_no_cache_above,
+               compile=args.compile)
+    print("\n" + format_table(rows))
 
 
 if __name__ == "__main__":

@@ -27,8 +27,8 @@ def test_compiled_decoding_gives_the_eager_ids_and_reuses_the_compiled_step():
     eager = generate(model, ids, max_new_tokens=12, attention_mask=mask)
     compiled = generate(model, ids, max_new_tokens=12, attention_mask=mask, compile=True)
     assert torch.equal(compiled, eager)
-    decoder = static_decoder(model, 2, 64, torch.device("cpu"))
-    # Another prompt with the same batch size and rounded length: the same compiled step.
+    decoder = static_decoder(model, 2, 64, torch.device("cpu"))  # 64 = max_positions
+    # Another prompt length, same batch size: the same compiled step.
     other = torch.randint(0, 1000, (2, 9), generator=torch.Generator().manual_seed(2))
     again = generate(model, other, max_new_tokens=10, compile=True)
     assert static_decoder(model, 2, 64, torch.device("cpu")) is decoder

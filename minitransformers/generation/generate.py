@@ -87,10 +87,10 @@ def generate_stream(
     start = max(0, t - limit) if limit is not None else 0
     capacity = t + max_new_tokens - start if limit is None else min(t + max_new_tokens, limit)
     if compile:
-        # Round up so that calls with similar lengths share one compiled step.
-        capacity = -(-capacity // 64) * 64 if limit is None else min(-(-capacity // 64) * 64, limit)
+        # One static cache as long as the position table: every call with this batch size
+        # replays the same compiled step, whatever the prompt's length.
         full_limit = _position_limit(model)
-        capacity = capacity if full_limit is None else min(capacity, full_limit)
+        capacity = full_limit if full_limit is not None else -(-capacity // 256) * 256
     decoder = static_decoder(model, b, capacity, input_ids.device) if compile else None
     cache = decoder.cache if compile else new_cache(model.config.n_layers, capacity) if use_cache else None
 
@@ -165,9 +165,9 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int = 20, **kwargs)
             renumbered from 0, the cache recomputed). Off, a request past the
             position table is an error.
         compile: capture the one-token step with ``torch.compile(mode="reduce-overhead")``
-            (CUDA graphs on a GPU) on a static cache; same tokens as eager. The first
-            call compiles (seconds to a minute); later calls with the same batch size
-            and length reuse it.
+            (CUDA graphs on a GPU) on a static cache of ``max_positions`` slots; same
+            tokens as eager. The first call compiles (seconds to a minute); later calls
+            with the same batch size reuse it.
 
     It stops early when every row has finished.
     """
