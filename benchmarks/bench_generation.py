@@ -26,10 +26,8 @@ on CUDA GPT-2 small at contexts 256 and 1024 (about a minute on an H100).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 # Run from a checkout without installing: make the repository root importable.
@@ -38,29 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 import transformers
 
-from common import Row, format_table, machine_description, resolve_device  # noqa: E402
+from common import Row, compare_times, format_table, machine_description, resolve_device  # noqa: E402
 
 from minitransformers import GPTLMHeadModel
 from minitransformers.generation import generate
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def tokens_per_second(run, n_new: int, repeats: int, device: torch.device,
-                      warmup=None) -> tuple[float, torch.Tensor]:
-    """Median new tokens per second of ``run()`` (after one warm-up call, of ``warmup`` if given)."""
-    output = (warmup or run)()  # warm-up: kernels, allocator, caches, compilation
-    times = []
-    for _ in range(repeats):
-        _synchronize(device)
-        start = time.perf_counter()
-        output = run()
-        _synchronize(device)
-        times.append(time.perf_counter() - start)
-    return n_new / statistics.median(times), output
 
 
 def build_models(config: transformers.GPT2Config, device: torch.device, dtype: torch.dtype):
@@ -120,24 +99,26 @@ def run(device: torch.device, quick: bool, *, contexts: list[int] | None = None,
                                               pad_token_id=config.eos_token_id)
 
             nan = float("nan")
-            speed = {}
-            speed["cache"], ours_ids = tokens_per_second(ours(models["ours"]), n_new, repeats, device)
+            runners = {"cache": ours(models["ours"]), "sdpa": ours(models["ours_sdpa"]),
+                       "hf": theirs(models["hf"]), "hf_eager": theirs(models["hf_eager"])}
+            if compile:
+                runners["compiled"] = ours(models["ours_sdpa"], compile=True)
+            # Round-robin (cache, sdpa, hf, ...): load from other processes hits every contestant alike.
+            seconds = compare_times(runners, device, warmup=1, repeats=repeats)
+            speed = {name: n_new / value for name, value in seconds.items()}
+            speed.setdefault("compiled", nan)
             if skip_no_cache_above is None or context <= skip_no_cache_above:
-                # Without the cache a step costs a full pass: warm up on 2 tokens, time fewer runs.
-                speed["no_cache"], _ = tokens_per_second(
-                    ours(models["ours"], use_cache=False), n_new, 1 if context > 256 else repeats, device,
-                    warmup=ours(models["ours"], n=2, use_cache=False))
+                # Without the cache every step is a full pass over the context, so its speed per
+                # token barely depends on how many are made: time 4, against the cache again.
+                n_short = min(n_new, 4)
+                short = compare_times({"cache": ours(models["ours"], n=n_short),
+                                       "no_cache": ours(models["ours"], n=n_short, use_cache=False)},
+                                      device, warmup=1, repeats=1 if context > 256 else repeats)
+                speed["no_cache"] = speed["cache"] * short["cache"] / short["no_cache"]
             else:
                 speed["no_cache"] = nan
-            speed["sdpa"], _ = tokens_per_second(ours(models["ours_sdpa"]), n_new, repeats, device)
-            compiled_ids = ours_ids
-            if compile:
-                speed["compiled"], compiled_ids = tokens_per_second(
-                    ours(models["ours_sdpa"], compile=True), n_new, repeats, device)
-            else:
-                speed["compiled"] = nan
-            speed["hf"], hf_ids = tokens_per_second(theirs(models["hf"]), n_new, repeats, device)
-            speed["hf_eager"], _ = tokens_per_second(theirs(models["hf_eager"]), n_new, repeats, device)
+            ours_ids, hf_ids = runners["cache"](), runners["hf"]()
+            compiled_ids = runners["compiled"]() if compile else ours_ids
             same = torch.equal(ours_ids.cpu(), hf_ids.cpu()) and torch.equal(compiled_ids.cpu(), ours_ids.cpu())
             print(f"{context:>7} | {speed['cache']:>10.1f} {speed['no_cache']:>8.1f} {speed['sdpa']:>7.1f} "
                   f"{speed['compiled']:>8.1f} | {speed['hf']:>7.1f} {speed['hf_eager']:>8.1f} | "
@@ -176,10 +157,13 @@ def main() -> None:
                         help="default: bfloat16 on CUDA, float32 on CPU")
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                         help="time generate(compile=True) too (default: on CUDA only)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--skip-no-cache-above", type=int, default=None,
                         help="skip the slow no-cache run for contexts longer than this")
     args = parser.parse_args()
     device = resolve_device(args.device)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     print(machine_description(device) + "\n")
     rows = run(device, args.quick, contexts=args.contexts, n_new=args.new_tokens, repeats=args.repeats,
                dtype=args.dtype and getattr(torch, args.dtype), skip_no_cache_above=args.skip_no_cache_above,
