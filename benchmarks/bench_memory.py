@@ -7,11 +7,18 @@ Run:  python benchmarks/bench_memory.py [--quick] [--device auto|cpu|cuda]
   ``GPT2LMHeadModel`` (eager attention, like our manual path): the *rise* of
   peak RSS during the call above the RSS before it, and on CUDA
   ``torch.cuda.max_memory_allocated`` (weights included).
-* **KV cache**: after a prompt of ``L`` tokens, what ``KVCache.size_in_bytes()``
-  reports (summed over layers) and what the cache really holds (the bytes of
-  the distinct storages its tensors live in: a view into a bigger tensor keeps
-  all of it alive), each divided by ``L``. Linear growth means a constant
-  bytes-per-token column, equal to ``2 (keys, values) * layers * hidden * bytes``.
+* **KV cache**: after a prompt of ``L - 1`` tokens and one generation step, in
+  a cache of capacity ``L`` (what ``generate`` makes), what
+  ``KVCache.size_in_bytes()`` reports (summed over layers) and what the cache
+  really holds (the bytes of the distinct storages its key and value tensors
+  live in: a view into a bigger buffer keeps all of it alive), each divided by
+  ``L``. Linear growth means a constant bytes-per-token column, equal to
+  ``2 (keys, values) * layers * hidden * bytes``; a cache made without a
+  capacity grows by doubling and may hold up to twice that.
+* **KV append per step**: time to add one token's keys and values to every
+  layer at context ``L``: our in-place write into the preallocated buffer
+  against the ``torch.cat`` of the whole cache that the library did before
+  (and that re-copies ``L`` tokens per step: O(L) memory traffic instead of O(1)).
 """
 
 from __future__ import annotations
@@ -22,14 +29,14 @@ import subprocess
 import sys
 import tempfile
 
-from common import Row, format_table, machine_description, measure_peak_memory, mib, resolve_device
+from common import Row, compare_times, format_table, machine_description, measure_peak_memory, mib, resolve_device
 
 import torch
 import transformers
 
 from minitransformers import GPTLMHeadModel
 from minitransformers.generation import generate
-from minitransformers.kv_cache import new_cache
+from minitransformers.kv_cache import KVCache, new_cache
 
 
 def _load(kind: str, folder: str, device: torch.device):
@@ -94,17 +101,53 @@ def kv_cache_rows(model: GPTLMHeadModel, contexts: list[int], device: torch.devi
     print(f"  KV cache of {name} (batch 1): formula 2 * {config.n_layers} layers * {config.hidden_size} "
           f"* 4 bytes = {formula} bytes/token")
     for context in contexts:
-        cache = new_cache(config.n_layers)
-        prompt = torch.randint(0, config.vocab_size, (1, context), device=device)
-        with torch.no_grad():
-            model(prompt[:, :-1], cache=cache)  # the prompt in one go (prefill) ...
-            model(prompt[:, -1:], cache=cache)  # ... then one generation step
-        reported = sum(layer.size_in_bytes() for layer in cache)
-        real = cache_storage_bytes(cache)
-        print(f"    context {context:5d}: size_in_bytes {reported / 2**20:8.2f} MiB ({reported / context:7.0f} B/token)"
-              f", storage held {real / 2**20:8.2f} MiB ({real / context:7.0f} B/token)")
-        rows.append(Row("memory", f"{name} KV cache bytes/token, context {context}", real / context, formula,
-                        "B/token", note=f"size_in_bytes/token {reported / context:.0f}"))
+        for capacity in (context, None):
+            cache = new_cache(config.n_layers, capacity=capacity)
+            prompt = torch.randint(0, config.vocab_size, (1, context), device=device)
+            with torch.no_grad():
+                model(prompt[:, :-1], cache=cache)  # the prompt in one go (prefill) ...
+                model(prompt[:, -1:], cache=cache)  # ... then one generation step
+            reported = sum(layer.size_in_bytes() for layer in cache)
+            real = cache_storage_bytes(cache)
+            kind = f"capacity {context}" if capacity else "growing"
+            print(f"    context {context:5d}, {kind:<13}: size_in_bytes {reported / 2**20:7.2f} MiB "
+                  f"({reported / context:6.0f} B/token), storage held {real / 2**20:7.2f} MiB "
+                  f"({real / context:6.0f} B/token)")
+            if capacity:
+                rows.append(Row("memory", f"{name} KV cache bytes/token, context {context}", real / context,
+                                formula, "B/token", note=f"size_in_bytes/token {reported / context:.0f}"))
+    return rows
+
+
+def kv_append_rows(model: GPTLMHeadModel, contexts: list[int], device: torch.device, name: str) -> list[Row]:
+    """Microseconds to append one token to every layer: in place (ours) vs re-copying with torch.cat."""
+    config = model.config
+    b, h, d = 1, config.n_heads, config.hidden_size // config.n_heads
+    rows = []
+    for context in contexts:
+        past = torch.randn(b, h, context, d, device=device)
+        new, position = torch.randn(b, h, 1, d, device=device), torch.zeros(b, 1, dtype=torch.long, device=device)
+        caches = [KVCache(capacity=context + 1) for _ in range(config.n_layers)]
+        for cache in caches:
+            cache.append(past, past, torch.zeros(b, context, dtype=torch.long, device=device))
+
+        def in_place(caches=caches, context=context, new=new, position=position):
+            for cache in caches:
+                cache.length = context  # forget the token appended by the previous call
+                cache.append(new, new, position)
+
+        def concatenate(past=past, new=new):
+            for _ in range(config.n_layers):
+                torch.cat([past, new], dim=2), torch.cat([past, new], dim=2)
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # small copies: one thread is steadier on a shared machine
+        seconds = compare_times({"ours": in_place, "cat": concatenate}, device, warmup=3, repeats=100)
+        torch.set_num_threads(threads)
+        ours_us, cat_us = 1e6 * seconds["ours"], 1e6 * seconds["cat"]
+        print(f"    append one token, {config.n_layers} layers, context {context:5d}: in place {ours_us:8.1f} us, "
+              f"torch.cat {cat_us:8.1f} us")
+        rows.append(Row("memory", f"{name} KV append/step ctx {context} vs torch.cat", ours_us, cat_us, "us"))
     return rows
 
 
@@ -132,12 +175,14 @@ def run(device: torch.device, quick: bool) -> list[Row]:
                                 mib(their_cuda), "MiB"))
         ours = GPTLMHeadModel.from_pretrained(folder, device=device).eval()
     rows += kv_cache_rows(ours, [32, 64, 128, 256], device, "mini-GPT")
+    rows += kv_append_rows(ours, [256], device, "mini-GPT")
     if not quick:
         with tempfile.TemporaryDirectory() as folder:
             torch.manual_seed(0)
             transformers.GPT2LMHeadModel(transformers.GPT2Config()).save_pretrained(folder)
             ours = GPTLMHeadModel.from_pretrained(folder, device=device).eval()
         rows += kv_cache_rows(ours, [64, 256, 1024], device, "GPT-2 small")
+        rows += kv_append_rows(ours, [256, 1024], device, "GPT-2 small")
     return rows
 
 
