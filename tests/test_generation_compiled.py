@@ -33,6 +33,9 @@ def test_compiled_decoding_gives_the_eager_ids_and_reuses_the_compiled_step():
     again = generate(model, other, max_new_tokens=10, compile=True)
     assert static_decoder(model, 2, 64, torch.device("cpu")) is decoder
     assert torch.equal(again, generate(model, other, max_new_tokens=10))
+    # Past the context with a sliding window: eager refills between compiled steps.
+    slid = generate(model, other, max_new_tokens=60, sliding_context=True, compile=True)
+    assert torch.equal(slid, generate(model, other, max_new_tokens=60, sliding_context=True))
 
 
 def test_compile_needs_the_cache():
