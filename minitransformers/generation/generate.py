@@ -85,14 +85,8 @@ def generate_stream(
     # has moved its start to keep the last `limit` tokens.
     limit = _position_limit(model) if sliding_context else None
     start = max(0, t - limit) if limit is not None else 0
-    capacity = t + max_new_tokens - start if limit is None else min(t + max_new_tokens, limit)
-    if compile:
-        # One static cache as long as the position table: every call with this batch size
-        # replays the same compiled step, whatever the prompt's length.
-        full_limit = _position_limit(model)
-        capacity = full_limit if full_limit is not None else -(-capacity // 256) * 256
-    decoder = static_decoder(model, b, capacity, input_ids.device) if compile else None
-    cache = decoder.cache if compile else new_cache(model.config.n_layers, capacity) if use_cache else None
+    decoder, cache = _decoder_and_cache(model, b, t + max_new_tokens, limit, use_cache, compile,
+                                        input_ids.device)
 
     # Our LM heads can skip the logits of every position but the last; other models just run.
     accepts = inspect.signature(model.forward).parameters
@@ -175,6 +169,23 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int = 20, **kwargs)
     if not new_tokens:
         return input_ids
     return torch.cat([input_ids, torch.stack(new_tokens, dim=1)], dim=1)
+
+
+def _decoder_and_cache(model, b: int, total: int, limit: int | None, use_cache: bool, compile: bool, device):
+    """The compiled decoder (or None) and the per-layer caches (or None) for one generation.
+
+    An eager cache holds exactly what this generation needs: ``total`` tokens, or
+    the sliding window's ``limit``. A compiled one is as long as the position table,
+    so that every call with this batch size replays the same compiled step.
+    """
+    if compile:
+        full_limit = _position_limit(model)
+        capacity = full_limit if full_limit is not None else -(-total // 256) * 256
+        decoder = static_decoder(model, b, capacity, device)
+        return decoder, decoder.cache
+    if not use_cache:
+        return None, None
+    return None, new_cache(model.config.n_layers, total if limit is None else min(total, limit))
 
 
 def _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, generator, sliding_context) -> None:
