@@ -65,6 +65,9 @@ def generate_stream(
     _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, generator, sliding_context)
     if compile and not use_cache:
         raise ValueError("compile=True compiles the cached one-token step: it needs use_cache=True")
+    if compile and "only_last_position" not in inspect.signature(model.forward).parameters:
+        raise ValueError(f"compile=True needs a GPTLMHeadModel-like forward(..., only_last_position=...); "
+                         f"{type(model).__name__} has none: generate without compile")
     if seed is not None:
         generator = torch.Generator(device=input_ids.device).manual_seed(seed)
     if eos_token_id is None:
