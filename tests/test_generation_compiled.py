@@ -42,3 +42,18 @@ def test_compile_needs_the_cache():
     model = GPTLMHeadModel(GPTConfig.preset("tiny")).eval()
     with pytest.raises(ValueError, match="use_cache=True"):
         generate(model, torch.zeros(1, 3, dtype=torch.long), compile=True, use_cache=False)
+
+
+def test_compile_needs_a_model_that_can_skip_the_other_positions():
+    class NoLastPosition(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner, self.config = inner, inner.config
+
+        def forward(self, input_ids, attention_mask=None, position_ids=None, cache=None):
+            return self.inner(input_ids, attention_mask=attention_mask, position_ids=position_ids, cache=cache)
+
+    model = NoLastPosition(GPTLMHeadModel(GPTConfig.preset("tiny")).eval())
+    with pytest.raises(ValueError, match="only_last_position"):
+        generate(model, torch.zeros(1, 3, dtype=torch.long), compile=True)
+    assert generate(model, torch.zeros(1, 3, dtype=torch.long), max_new_tokens=2).shape == (1, 5)
