@@ -62,10 +62,20 @@ def test_without_the_option_the_error_names_it():
         generate(model, torch.zeros(1, 5, dtype=torch.long), max_new_tokens=8)
 
 
+def _char_model_with_context(context: int):
+    """The shipped char model cut to a ``context``-character position table (its first rows)."""
+    model, tokenizer = load_model_and_tokenizer("char-gpt-shakespeare", torch.device("cpu"),
+                                                gpt_class=GPTLMHeadModel)
+    short = GPTLMHeadModel(model.config.replace(max_positions=context)).eval()
+    state = {name: value[:context] if value.shape != short.state_dict()[name].shape else value
+             for name, value in model.state_dict().items()}
+    short.load_state_dict(state)
+    return short, tokenizer
+
+
 @pytest.mark.skipif(shipped_checkpoint("char-gpt-shakespeare") is None, reason="char model not shipped")
 def test_char_model_writes_200_characters_after_a_27_character_prompt():
-    model, tokenizer = load_model_and_tokenizer("char-gpt-shakespeare", torch.device("cpu"), gpt_class=GPTLMHeadModel)
-    assert model.config.max_positions == 64
+    model, tokenizer = _char_model_with_context(64)
     prompt = "ROMEO:\nBut soft, what light"
     ids = torch.tensor([tokenizer.encode(prompt)])
     assert ids.shape == (1, 27)
@@ -82,10 +92,13 @@ def test_cli_generate_slides_past_the_char_models_context(capsys):
     from minitransformers.cli import main
 
     prompt = "ROMEO:\nBut soft, what light"
-    assert main(["generate", prompt, "--model", "char-gpt-shakespeare", "--max-new-tokens", "200",
+    context = load_model_and_tokenizer("char-gpt-shakespeare", torch.device("cpu"),
+                                       gpt_class=GPTLMHeadModel)[0].config.max_positions
+    n_new = context - 27 + 40  # 40 characters past the context
+    assert main(["generate", prompt, "--model", "char-gpt-shakespeare", "--max-new-tokens", str(n_new),
                  "--temperature", "0", "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith(prompt) and len(printed.rstrip("\n")) == 27 + 200
+    assert printed.startswith(prompt) and len(printed.rstrip("\n")) == 27 + n_new
 
 
 def test_cli_generate_slides_for_a_bpe_model_only_when_asked(capsys):
