@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         repetition_penalty=args.repetition_penalty, stop_strings=args.stop,
         seed=args.seed, use_cache=not args.no_cache,
         # Past the model's context the window slides: each new token sees the last max_positions
-        # tokens. A char model's context (64 characters) is too short to be a limit worth keeping.
+        # tokens. A char model's context (a few hundred characters) is too short to be a hard limit.
         sliding_context=args.sliding_context or isinstance(tokenizer, CharTokenizer),
     )
     first = next(stream, "")  # bad settings raise here, before anything is printed
