@@ -8,15 +8,7 @@ import torch
 from minitransformers.data import IGNORE_INDEX, CausalLMDataset, MaskedLMDataset
 from minitransformers.training import TrainConfig, Trainer, seed_everything
 from minitransformers.training.optim import make_optimizer
-from tests.test_training import TinyLM, make_config, make_data, new_trainer
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from tests.test_training import TinyLM, _one_thread, make_config, make_data, new_trainer  # noqa: F401 (fixture)
 
 
 def _stack(dataset, indices):
