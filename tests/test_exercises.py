@@ -57,10 +57,12 @@ def cache_step_ok(q, k, v, cached_keys, cached_values):
 
 def test_listing_and_unknown_names():
     assert exercises.list_exercises() == [
-        "attention_scores", "masking", "attention", "split_heads", "merge_heads", "encoder_block", "kv_cache_step",
+        "causal_mask", "padding_mask", "attention_scores", "masking", "attention", "attention_head",
+        "split_heads", "merge_heads", "encoder_block", "sinusoidal_positions", "mlm_masking", "sampling_step",
+        "kv_cache_step", "mean_pooling", "last_token_pooling",
     ]
     assert "sqrt(d)" in exercises.describe("attention_scores")
-    with pytest.raises(ValueError, match=r"unknown exercise 'attn'; choose one of \['attention_scores'"):
+    with pytest.raises(ValueError, match=r"unknown exercise 'attn'; choose one of \['causal_mask'"):
         exercises.check("attn", scores_ok)
 
 

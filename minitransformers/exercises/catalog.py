@@ -5,10 +5,20 @@ from __future__ import annotations
 from .attention_exercises import ATTENTION, ATTENTION_SCORES, MASKING
 from .exercise import Exercise, Mistake
 from .layer_exercises import ENCODER_BLOCK, KV_CACHE_STEP, MERGE_HEADS, SPLIT_HEADS
+from .mask_exercises import ATTENTION_HEAD, CAUSAL_MASK, PADDING_MASK
+from .pipeline_exercises import (
+    LAST_TOKEN_POOLING, MEAN_POOLING, MLM_MASKING, SAMPLING_STEP, SINUSOIDAL_POSITIONS,
+)
 
+# Course order: masks (notebook 2), attention (1, 2), the layers (3, 7), training and generation (3, 4),
+# sentence vectors (6).
 EXERCISES: dict[str, Exercise] = {
     exercise.name: exercise
-    for exercise in (ATTENTION_SCORES, MASKING, ATTENTION, SPLIT_HEADS, MERGE_HEADS, ENCODER_BLOCK, KV_CACHE_STEP)
+    for exercise in (
+        CAUSAL_MASK, PADDING_MASK, ATTENTION_SCORES, MASKING, ATTENTION, ATTENTION_HEAD,
+        SPLIT_HEADS, MERGE_HEADS, ENCODER_BLOCK, SINUSOIDAL_POSITIONS, MLM_MASKING, SAMPLING_STEP,
+        KV_CACHE_STEP, MEAN_POOLING, LAST_TOKEN_POOLING,
+    )
 }
 
 __all__ = ["EXERCISES", "Exercise", "Mistake"]

@@ -72,8 +72,9 @@ def _compare_tensor(expected: torch.Tensor, got: Any, name: str) -> str | None:
         return f"`{name}` has shape {tuple(got.shape)} but should have shape {tuple(expected.shape)}. " + _shape_hint(
             expected.shape, got.shape
         )
-    if not got.dtype.is_floating_point and expected.dtype.is_floating_point:
-        return f"`{name}` has dtype {got.dtype}; it should be a float tensor ({expected.dtype})"
+    dtype_problem = _dtype_problem(expected.dtype, got.dtype, name)
+    if dtype_problem:
+        return dtype_problem
     got = got.detach().to(expected.dtype)
     bad_nan = torch.isnan(got) & ~torch.isnan(expected)
     if bad_nan.any():
@@ -85,13 +86,25 @@ def _compare_tensor(expected: torch.Tensor, got: Any, name: str) -> str | None:
     close = torch.isclose(got, expected, atol=ATOL, rtol=RTOL, equal_nan=True)
     if close.all():
         return None
-    difference = (got - expected).abs().nan_to_num(0.0)
+    difference = (got.double() - expected.double()).abs().nan_to_num(0.0)  # double: bool cannot subtract
     where = tuple(int(i) for i in torch.unravel_index(difference.argmax(), difference.shape))
     return (
         f"`{name}` has the right shape {tuple(expected.shape)} but {int((~close).sum())} of {close.numel()} "
         f"values differ; the largest difference is at index {where}: expected {expected[where].item():.5g}, "
-        f"got {got[where].item():.5g}." + _ratio_hint(expected, got)
+        f"got {got[where].item():.5g}." + (_ratio_hint(expected, got) if expected.dtype.is_floating_point else "")
     )
+
+
+def _dtype_problem(expected: torch.dtype, got: torch.dtype, name: str) -> str | None:
+    """The kind of number must match: float for values, bool for masks, integers for ids."""
+    if expected.is_floating_point and not got.is_floating_point:
+        return f"`{name}` has dtype {got}; it should be a float tensor ({expected})"
+    if expected == torch.bool and got != torch.bool:
+        return (f"`{name}` has dtype {got}; it should be a bool tensor (True = may attend). Build it from "
+                f"a comparison such as `a <= b`, or convert with `.bool()`")
+    if expected != torch.bool and not expected.is_floating_point and (got.is_floating_point or got == torch.bool):
+        return f"`{name}` has dtype {got}; it should hold integer ids ({expected}): convert with `.long()`"
+    return None
 
 
 def _shape_hint(expected: torch.Size, got: torch.Size) -> str:
