@@ -22,6 +22,7 @@ COMMANDS = {
     "embed": ("embed", "sentence embeddings (one row per input line) as a .npy, .pt or .csv file"),
     "attention": ("attention", "save an attention-map PNG for a text"),
     "train": ("train", "pre-train mini-GPT or mini-BERT on Shakespeare (reproduces weights/)"),
+    "notebooks": ("notebooks", "write student copies of the course notebooks (solutions stubbed out)"),
 }
 
 EPILOG = """examples:

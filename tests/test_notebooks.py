@@ -61,6 +61,8 @@ def test_notebook_runs_top_to_bottom(name, monkeypatch):
     monkeypatch.setenv("MINITRANSFORMERS_FAST", "1")
     # Tiny models on a shared two-core machine: one thread is several times faster than two.
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    # The kernel starts in notebooks/: put this checkout first, so it imports the package under test.
+    monkeypatch.setenv("PYTHONPATH", str(NOTEBOOKS_DIR.parent))
     notebook = nbformat.read(_path(name), as_version=4)
     client = NotebookClient(
         notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",

@@ -31,7 +31,7 @@ import torch
 from .catalog import EXERCISES, Exercise
 from .feedback import CheckResult, compare, describe_inputs, matches
 
-__all__ = ["CheckResult", "check", "describe", "list_exercises"]
+__all__ = ["CheckResult", "ExerciseNotPassed", "check", "describe", "hint", "list_exercises"]
 
 
 def list_exercises() -> list[str]:
@@ -50,13 +50,33 @@ def describe(name: str) -> str:
     return _get(name).statement
 
 
+def hint(name: str) -> str:
+    """The one-line hint of an exercise (the student copies' stubs quote it)."""
+    return _get(name).hint
+
+
 def _cloned(inputs: dict[str, Any]) -> list[Any]:
     # Fresh copies for each caller, so an in-place edit by one cannot change what the other sees.
     return [value.clone() if isinstance(value, torch.Tensor) else value for value in inputs.values()]
 
 
-def check(name: str, student_function: Callable[..., Any], seed: int = 0) -> CheckResult:
-    """Run ``student_function`` on random inputs and compare it with the library's answer."""
+class ExerciseNotPassed(AssertionError):
+    """Raised by ``check(..., stop=True)``: a notebook run stops at the first task not yet solved."""
+
+
+def check(name: str, student_function: Callable[..., Any], seed: int = 0, *, stop: bool = False) -> CheckResult:
+    """Run ``student_function`` on random inputs and compare it with the library's answer.
+
+    With ``stop=True`` a failed check raises ``ExerciseNotPassed`` carrying the same message, so
+    that "Run all" in a notebook halts at the task to do instead of failing later, far from it.
+    """
+    result = _check(name, student_function, seed)
+    if stop and not result.passed:
+        raise ExerciseNotPassed(result.message)
+    return result
+
+
+def _check(name: str, student_function: Callable[..., Any], seed: int) -> CheckResult:
     exercise = _get(name)
     if not callable(student_function):
         raise TypeError(f"check needs your function itself, got {type(student_function).__name__}")

@@ -1,0 +1,117 @@
+"""Student copies of the notebooks: the committed notebooks are the teacher's, with solutions.
+
+A *solution cell* is a code cell tagged ``solution`` (cell metadata
+``"tags": ["solution"]``) and naming its exercise (``"exercise":
+"causal_mask"``). It holds only the functions the student writes (and
+imports). The student copy keeps each function's ``def`` line and
+docstring and replaces its body with a stub::
+
+    def causal_mask(t):
+        \"\"\"...\"\"\"
+        # YOUR CODE HERE
+        raise NotImplementedError("Task 'causal_mask': write this function. Hint: ...")
+
+so the notebook runs up to the first grading cell
+(``exercises.check("causal_mask", causal_mask, stop=True)``), which stops
+with the grader's message naming the task. One source, two versions:
+the tests run the teacher's notebooks, and check that the student copies
+run up to their first stub.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+
+SOLUTION_TAG = "solution"
+TASK_TAG = "task"  # the tag a solution cell gets in the student copy
+
+
+def solution_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """The code cells tagged ``solution``, in order."""
+    return [cell for cell in notebook.cells
+            if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", [])]
+
+
+def _task_hint(cell: nbformat.NotebookNode) -> tuple[str, str]:
+    """The exercise a solution cell answers and its hint (the cell's own ``hint`` wins)."""
+    from .. import exercises
+
+    name = cell.metadata.get("exercise")
+    if not name:
+        raise ValueError(f"solution cell {cell.get('id')!r} names no exercise; add "
+                         f"metadata \"exercise\": \"<name>\" (one of {exercises.list_exercises()})")
+    return name, cell.metadata.get("hint") or exercises.hint(name)
+
+
+def stub_source(source: str, task: str, hint: str, cell_id: str = "?") -> str:
+    """``source`` with the body of every top-level function replaced by a stub raising NotImplementedError."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    kept: list[str] = []
+    functions = 0
+    for node in tree.body:
+        start = (node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno) - 1
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            kept.extend(lines[start:node.end_lineno])
+            continue
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            raise ValueError(
+                f"solution cell {cell_id!r} has a top-level {type(node).__name__} at line {node.lineno}; a "
+                f"solution cell may hold only imports and the functions to write (move the rest to another cell)"
+            )
+        body = node.body
+        if body[0].lineno == node.lineno:
+            raise ValueError(f"solution cell {cell_id!r}: put the body of {node.name}() on its own lines")
+        has_docstring = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str)
+        header_end = body[0].end_lineno if has_docstring else body[0].lineno - 1
+        indent = " " * body[0].col_offset
+        message = f"Task {task!r}: write {node.name}(), then run the check below. Hint: {hint}"
+        kept.extend(lines[start:header_end])
+        kept.append(f"{indent}# YOUR CODE HERE")
+        kept.append(f"{indent}raise NotImplementedError({message!r})")
+        kept.append("")
+        functions += 1
+    if functions == 0:
+        raise ValueError(f"solution cell {cell_id!r} defines no function to write")
+    while kept and not kept[-1]:
+        kept.pop()
+    return "\n".join(kept) + "\n"
+
+
+def student_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` with every solution stubbed out and every output cleared."""
+    copy = nbformat.from_dict(notebook)  # a deep copy; cell ids are kept
+    for cell in copy.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.outputs, cell.execution_count = [], None
+        tags = cell.metadata.get("tags", [])
+        if SOLUTION_TAG in tags:
+            task, hint = _task_hint(cell)
+            cell.source = stub_source(cell.source, task, hint, cell.get("id", "?"))
+            cell.metadata["tags"] = [TASK_TAG if tag == SOLUTION_TAG else tag for tag in tags]
+    copy.metadata["minitransformers"] = {"version": "student"}
+    return copy
+
+
+def write_student_copies(source_dir: Path, output_dir: Path) -> list[Path]:
+    """Write the student copy of every ``*.ipynb`` in ``source_dir`` to ``output_dir``; returns the paths."""
+    source_dir, output_dir = Path(source_dir), Path(output_dir)
+    notebooks = sorted(source_dir.glob("*.ipynb"))
+    if not notebooks:
+        raise FileNotFoundError(f"no notebooks (*.ipynb) in {source_dir}; give the folder of the course "
+                                f"notebooks with --source")
+    if output_dir.resolve() == source_dir.resolve():
+        raise ValueError("the student copies would overwrite the teacher's notebooks; choose another folder")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in notebooks:
+        copy = student_copy(nbformat.read(path, as_version=4))
+        target = output_dir / path.name
+        nbformat.write(copy, target)
+        written.append(target)
+    return written

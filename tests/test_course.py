@@ -1,0 +1,115 @@
+"""Student copies: solution bodies become stubs, and a copy runs up to its first task and stops there
+with the grader's message naming the task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from minitransformers.cli import main
+from minitransformers.course import solution_cells, student_copy, stub_source, write_student_copies
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+
+SOLUTION = '''import torch
+
+
+def causal_mask(t):
+    """True where query i may see key j."""
+    positions = torch.arange(t)
+    return positions[None, :] <= positions[:, None]
+'''
+
+
+def _notebook(solution: str = SOLUTION) -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook()
+    solution_cell = nbformat.v4.new_code_cell(solution)
+    solution_cell.metadata.update(tags=["solution"], exercise="causal_mask")
+    notebook.cells = [
+        nbformat.v4.new_code_cell("from minitransformers import exercises\nbefore = 'ran'"),
+        solution_cell,
+        nbformat.v4.new_code_cell('exercises.check("causal_mask", causal_mask, stop=True)'),
+        nbformat.v4.new_code_cell("after = causal_mask(3)"),
+    ]
+    return notebook
+
+
+def test_a_stub_keeps_the_signature_and_docstring_and_raises_with_the_hint():
+    stub = stub_source(SOLUTION, "causal_mask", "compare positions")
+    assert 'def causal_mask(t):\n    """True where query i may see key j."""\n    # YOUR CODE HERE' in stub
+    assert "arange" not in stub.split("import torch")[1]  # the solution is gone, the import stays
+    namespace: dict = {}
+    exec(stub, namespace)
+    with pytest.raises(NotImplementedError, match="Task 'causal_mask': write causal_mask.*Hint: compare positions"):
+        namespace["causal_mask"](3)
+
+
+@pytest.mark.parametrize("source, words", [
+    ("x = 1\n\ndef f():\n    return x\n", "top-level Assign at line 1"),
+    ("def f(): return 1\n", "on its own lines"),
+    ("import torch\n", "defines no function"),
+])
+def test_solution_cells_that_cannot_be_stubbed_are_refused(source, words):
+    with pytest.raises(ValueError, match=words):
+        stub_source(source, "causal_mask", "hint", "cell-7")
+
+
+def test_a_solution_cell_must_name_its_exercise():
+    notebook = _notebook()
+    del notebook.cells[1].metadata["exercise"]
+    with pytest.raises(ValueError, match='names no exercise; add metadata "exercise"'):
+        student_copy(notebook)
+
+
+def test_student_copy_clears_outputs_keeps_ids_and_retags():
+    notebook = _notebook()
+    notebook.cells[0].outputs = [nbformat.v4.new_output("stream", text="hi")]
+    notebook.cells[0].execution_count = 3
+    copy = student_copy(notebook)
+    assert [cell.id for cell in copy.cells] == [cell.id for cell in notebook.cells]
+    assert copy.cells[0].outputs == [] and copy.cells[0].execution_count is None
+    assert copy.cells[1].metadata["tags"] == ["task"] and "NotImplementedError" in copy.cells[1].source
+    assert "<=" in notebook.cells[1].source  # the teacher's notebook is unchanged
+    assert solution_cells(copy) == [] and len(solution_cells(notebook)) == 1
+
+
+def _run(notebook: nbformat.NotebookNode, path: Path) -> CellExecutionError | None:
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(path)}})
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        return error
+    return None
+
+
+@pytest.mark.slow
+def test_the_student_copy_runs_up_to_the_first_task_and_names_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))  # the kernel imports this checkout's package
+    assert _run(_notebook(), tmp_path) is None  # the teacher's version runs through
+    copy = student_copy(_notebook())
+    error = _run(copy, tmp_path)
+    assert error is not None and error.ename == "ExerciseNotPassed"
+    assert "✗ causal_mask" in error.evalue and "NotImplementedError" in error.evalue
+    assert copy.cells[0].outputs == [] or copy.cells[0].execution_count == 1  # the cell before ran
+    assert copy.cells[3].execution_count is None  # ... and nothing after the stop
+
+
+def test_the_cli_writes_one_copy_per_notebook(tmp_path, capsys):
+    source = tmp_path / "teacher"
+    source.mkdir()
+    nbformat.write(_notebook(), source / "01_x.ipynb")
+    assert main(["notebooks", "--student", str(tmp_path / "out"), "--source", str(source)]) == 0
+    copy = nbformat.read(tmp_path / "out" / "01_x.ipynb", as_version=4)
+    assert "raise NotImplementedError" in copy.cells[1].source
+    assert "1 student notebooks" in capsys.readouterr().out
+    assert main(["notebooks", "--student", str(source), "--source", str(source)]) == 2
+    assert "overwrite the teacher's notebooks" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="no notebooks"):
+        write_student_copies(tmp_path / "out" / "..", tmp_path / "empty")
