@@ -267,7 +267,11 @@ def test_plot_draws_one_panel_per_embedder_and_needs_tsne():
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     single = plot(result, "good", annotate="confusable", color_by="cluster")
     assert len(single.axes) == 1
-    assert len(single.axes[0].texts) == sum(flags[:30])  # one written-out text per flagged item
+    numbers = [text.get_text() for text in single.axes[0].texts if text.get_text().isdigit()]
+    assert numbers == [str(i) for i in range(1, min(8, sum(flags[:30])) + 1)]  # numbered on the map
+    key = single.axes[0].texts[-1].get_text()  # ... and written out, with the true label, below it
+    first = flags[:30].index(True)
+    assert key.startswith(f"1. ({labels[first]}) {texts[first][:20]}")
     no_map = compare_embeddings(texts, labels, embedders, tsne=False)
     with pytest.raises(ValueError, match="tsne=True"):
         plot(no_map, "good")

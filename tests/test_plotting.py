@@ -114,7 +114,7 @@ def test_plot_attention_one_head_with_colour_bar():
 def test_attention_grid_has_layers_by_heads_axes(n_layers, n_heads):
     attentions = tuple(_weights(2, n_heads, 5, 5, seed=layer) for layer in range(n_layers))
     fig = plot_attention_grid(attentions, TOKENS[:5], example=1)
-    assert len(fig.axes) == n_layers * n_heads
+    assert len(fig.axes) == n_layers * n_heads + 1  # and one colour bar
     for layer in (0, n_layers - 1):
         for head in (0, n_heads - 1):
             ax = fig.axes[layer * n_heads + head]
@@ -129,7 +129,7 @@ def test_attention_grid_has_layers_by_heads_axes(n_layers, n_heads):
 
 def test_attention_grid_subset_of_layers_and_heads():
     attentions = [_weights(1, 4, 5, 5, seed=layer) for layer in range(3)]
-    fig = plot_attention_grid(attentions, layers=[2], heads=[1, 3])
+    fig = plot_attention_grid(attentions, layers=[2], heads=[1, 3], shared_scale=False)
     assert len(fig.axes) == 2
     np.testing.assert_allclose(fig.axes[1].images[0].get_array(), attentions[2][0, 3].numpy())
 
@@ -176,7 +176,8 @@ def test_embedding_scatter_colours_by_label_and_annotates():
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert legend == ["bert", "gpt"]
     np.testing.assert_allclose(ax.collections[0].get_offsets(), points[:10])
-    assert [text.get_text() for text in ax.texts] == ["sentence 3", "sentence 25"]
+    numbers, key = [text.get_text() for text in ax.texts[:2]], ax.texts[2].get_text()
+    assert numbers == ["1", "2"] and key == "1. sentence 3\n2. sentence 25"
     many = plot_embedding_scatter(torch.tensor(points), np.arange(30))  # numeric: a colour bar
     assert len(many.axes) == 2
     with pytest.raises(ValueError, match="shape \\(n, 2\\)"):
@@ -201,3 +202,61 @@ def test_png_saving_works_headless(tmp_path):
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert result.stdout.strip().lower() == "agg"
     assert matplotlib.get_backend().lower() == "agg"  # and this test session is headless too
+
+
+BYTE_LEVEL = ["Ġthe", "Ġcat", "Ġ", "Ċ", "sat", "[SEP]"]
+
+
+def test_grid_names_the_tokens_on_its_outer_cells_only():
+    attentions = [_weights(1, 3, 6, 6, seed=layer) for layer in range(2)]
+    fig = plot_attention_grid(attentions, BYTE_LEVEL)
+    readable = ["the", "cat", "␣", "↵", "sat", "[SEP]"]
+    bottom_left, top_right = fig.axes[3], fig.axes[2]
+    assert _tick_labels(bottom_left.xaxis) == readable and _tick_labels(bottom_left.yaxis) == readable
+    assert _tick_labels(top_right.xaxis) == [] and _tick_labels(top_right.yaxis) == []
+    assert _tick_labels(fig.axes[0].yaxis) == readable and _tick_labels(fig.axes[0].xaxis) == []
+    labels = [label for ax in fig.axes for label in _tick_labels(ax.xaxis) + _tick_labels(ax.yaxis)]
+    assert not any("Ġ" in label or "Ċ" in label for label in labels)
+    assert notes_in(fig) == []
+
+
+def test_grid_with_many_tokens_numbers_positions_and_says_where_the_tokens_are():
+    tokens = [f"w{i}" for i in range(30)]
+    fig = plot_attention_grid([_weights(1, 2, 30, 30)], tokens)
+    labels = _tick_labels(fig.axes[0].xaxis)
+    assert labels and all(label.isdigit() for label in labels) and "w0" not in labels
+    assert any("too many to name in every cell (> 24)" in note and "row k (query)" in note
+               for note in notes_in(fig))
+    assert _tick_labels(plot_attention_grid([_weights(1, 2, 30, 30)], tokens, max_labels=30).axes[0].xaxis)[0] == "w0"
+
+
+def test_shared_scale_gives_one_colour_bar_and_says_so():
+    faint, sharp = torch.full((1, 1, 4, 4), 0.25), torch.eye(4).reshape(1, 1, 4, 4)
+    fig = plot_attention_grid([torch.cat([faint, sharp], dim=1)], TOKENS[:4])
+    heads = fig.axes[:2]
+    assert [image.get_clim() for ax in heads for image in ax.images] == [(0.0, 1.0), (0.0, 1.0)]
+    colour_bars = [ax for ax in fig.axes if ax.get_ylabel() == "attention weight"]
+    assert len(fig.axes) == 3 and len(colour_bars) == 1
+    assert "one colour scale for all heads, 0 to 1.00" in fig._suptitle.get_text()
+    own = plot_attention_grid([torch.cat([faint, sharp], dim=1)], TOKENS[:4], shared_scale=False)
+    assert len(own.axes) == 2 and own.axes[0].images[0].get_clim() != own.axes[1].images[0].get_clim()
+    assert "each head on its own colour scale" in own._suptitle.get_text()
+
+
+def test_one_head_plots_show_readable_byte_level_tokens():
+    fig = plot_attention(_weights(6, 6), BYTE_LEVEL)
+    assert _tick_labels(fig.axes[0].xaxis) == ["the", "cat", "␣", "↵", "sat", "[SEP]"]
+    texts = [text.get_text() for text in plot_head_view(_weights(6, 6), BYTE_LEVEL).axes[0].texts]
+    assert "the" in texts and not any("Ġ" in text for text in texts)
+
+
+def test_scatter_numbers_at_most_a_few_points_and_lists_the_rest_in_the_key():
+    points = np.random.default_rng(1).normal(size=(40, 2))
+    fig = plot_embedding_scatter(points, annotate=list(range(12)), texts=[f"review {i}" for i in range(40)],
+                                 max_annotations=5)
+    ax = fig.axes[0]
+    assert [text.get_text() for text in ax.texts[:5]] == ["1", "2", "3", "4", "5"]
+    key = ax.texts[5].get_text().split("\n")
+    assert key[:2] == ["1. review 0", "2. review 1"] and "7 more not numbered" in key[-1]
+    with pytest.raises(IndexError, match="outside the 40 points"):
+        plot_embedding_scatter(points, annotate=[40])

@@ -53,7 +53,7 @@ def plot(
             colours,
             ax,
             annotate=_chosen_points(result, current, annotate),
-            texts=result.texts,
+            texts=[f"({label}) {text}" for label, text in zip(result.labels, result.texts)],
             title=f"{current}: 1-NN acc {embedder.nn_accuracy:.2f}, ARI {embedder.ari:.2f}",
         )
         # t-SNE axes carry no meaning (only neighbourhoods do), so their numbers are noise.

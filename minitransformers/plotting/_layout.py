@@ -54,11 +54,26 @@ def as_matrix(values, what: str, hint: str) -> np.ndarray:
     return array
 
 
+# Byte-level BPE (GPT-2) writes a space as "Ġ", a newline as "Ċ" and a tab as "ĉ" inside its tokens.
+_BYTE_LEVEL_MARKS = {"Ġ": "␣", "Ċ": "↵", "ĉ": "⇥"}
+
+
+def readable_token(token: str) -> str:
+    """A label a reader can read: ``"Ġking"`` -> ``"king"`` (a word's leading space is dropped, as
+    ``tokenizer.display_tokens`` does), a bare ``"Ġ"`` -> ``"␣"``, ``"Ċ"`` -> ``"↵"``."""
+    token = str(token)
+    if token.startswith("Ġ") and len(token) > 1 and token[1] not in _BYTE_LEVEL_MARKS:
+        token = token[1:]
+    for mark, shown in _BYTE_LEVEL_MARKS.items():
+        token = token.replace(mark, shown)
+    return token
+
+
 def check_tokens(tokens: Sequence[str] | None, n: int, what: str) -> list[str]:
-    """Tokens as strings, one per position; positions get their index when ``tokens`` is None."""
+    """Readable tokens (``readable_token``), one per position; positions get their index when ``tokens`` is None."""
     if tokens is None:
         return [str(i) for i in range(n)]
-    tokens = [str(token) for token in tokens]
+    tokens = [readable_token(token) for token in tokens]
     if len(tokens) != n:
         raise ValueError(f"got {len(tokens)} {what} for {n} positions; pass one token per position")
     return tokens

@@ -5,8 +5,8 @@ of the query's attention that goes to that key (each row sums to 1).
 
 - ``plot_attention``: one head, labelled with the tokens, with a colour bar.
 - ``plot_attention_grid``: the "model view", layers as rows and heads as
-  columns, small multiples without tick labels, each cell coloured on its
-  own scale (a head that spreads its attention thinly is still visible).
+  columns; the outer cells name the tokens (up to 24), and every cell shares
+  one colour scale with one colour bar (or, on request, has its own scale).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ._layout import (
-    MAX_TICK_LABELS, MAX_TOKENS, add_note, as_matrix, check_tokens, cut, cut_note,
+    MAX_TICK_LABELS, MAX_TOKENS, NOTE_PREFIX, add_note, as_matrix, check_tokens, cut, cut_note,
     figure_and_ax, new_figure, set_token_ticks, square_size,
 )
 
 ATTENTION_CMAP = "viridis"
+GRID_MAX_LABELS = 24  # more tokens than this and the grid's cells are too small to name each one
 
 
 def plot_attention(
@@ -85,15 +86,26 @@ def plot_attention_grid(
     layers: Sequence[int] | None = None,
     heads: Sequence[int] | None = None,
     max_tokens: int | None = MAX_TOKENS,
-    cell_size: float = 1.25,
+    shared_scale: bool = True,
+    max_labels: int = GRID_MAX_LABELS,
+    title: str | None = None,
+    cell_size: float | None = None,
 ) -> Figure:
     """Every head of every layer: a grid of ``len(layers)`` rows by ``len(heads)`` columns.
 
     ``attentions`` is what a model returns with ``output_attentions=True``
     (or ``cache.attention_weights()``); ``example`` picks the batch row.
     ``fig.axes[row * n_heads + column]`` is layer ``layers[row]``, head
-    ``heads[column]``. At 12 x 12 (GPT-2, BERT-base) the default figure is
-    15 inches wide: zoom in with ``plot_attention`` on heads of interest.
+    ``heads[column]`` (the colour bar, if any, comes last).
+
+    - Up to ``max_labels`` tokens, the left column names the query tokens and
+      the bottom row the key tokens; beyond, the outer axes number every
+      few positions and a note says so.
+    - ``shared_scale=True`` (default) colours every cell on one scale, from 0
+      to the largest weight shown, with one colour bar: a head that spreads
+      its attention thinly looks faint, as it should. ``False`` gives each
+      cell its own scale (to see the pattern of a faint head); the title
+      says which.
     """
     per_layer = _layer_list(attentions, example)
     layers = list(range(len(per_layer))) if layers is None else list(layers)
@@ -101,32 +113,76 @@ def plot_attention_grid(
     t, s = per_layer[0].shape[-2:]
     tokens = check_tokens(tokens, s, "tokens")
     kept_t, kept_s = cut(t, max_tokens), cut(s, max_tokens)
+    cells = [[per_layer[layer][head, :kept_t, :kept_s] for head in heads] for layer in layers]
+    labelled = max(kept_t, kept_s) <= max_labels
+    labels = [_short(token) for token in tokens]
+    font = float(np.clip(9 - max(kept_t, kept_s) / 6, 5, 8))
+    if cell_size is None:  # each row of a cell at least ~7 points high when labelled
+        cell_size = max(1.25, 0.1 * max(kept_t, kept_s)) if labelled else 1.25
 
+    # Margins in inches: room for the labels, the colour bar and the notes.
+    char_width = 0.62 * font / 72  # inches per character, roughly, for DejaVu Sans
+    label_room = (char_width * max(len(label) for label in labels[:max(kept_t, kept_s)]) + 0.1
+                  if labelled else 0.25)
+    left, right = 0.3 + label_room, 0.15 + (0.9 if shared_scale else 0.0)
+    top, bottom = 0.75, 0.1 + label_room + (0.4 if not labelled or t != kept_t else 0.0)
+    width = left + right + cell_size * len(heads)
+    height = top + bottom + cell_size * len(layers)
     if fig is None:
-        fig = new_figure((cell_size * len(heads) + 0.8, cell_size * len(layers) + 1.0))
+        fig = new_figure((width, height))
+    width, height = fig.get_size_inches()
     grid = np.atleast_2d(fig.subplots(len(layers), len(heads), squeeze=False))
+    vmax = max(float(cell.max()) for row in cells for cell in row) if shared_scale else None
     for row, layer in enumerate(layers):
         for column, head in enumerate(heads):
             ax = grid[row, column]
-            ax.imshow(per_layer[layer][head, :kept_t, :kept_s], cmap=ATTENTION_CMAP, vmin=0.0,
-                      interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            image = ax.imshow(cells[row][column], cmap=ATTENTION_CMAP, vmin=0.0, vmax=vmax,
+                              interpolation="nearest")
+            _grid_ticks(ax, labels, kept_t, kept_s, labelled, font,
+                        first_column=column == 0, last_row=row == len(layers) - 1)
             if row == 0:
                 ax.set_title(f"head {head}", fontsize=8)
             if column == 0:
                 ax.set_ylabel(f"layer {layer}", fontsize=8)
 
-    notes = [f"{kept_t} query x {kept_s} key tokens per cell, each cell on its own colour scale"]
+    notes = []
+    if not labelled:
+        notes.append(f"{NOTE_PREFIX} {kept_s} tokens are too many to name in every cell (> {max_labels}): "
+                     f"the outer ticks number the positions, token k is row k (query) and column k (key). "
+                     f"Zoom in on one head with plot_attention(attentions[layer][0, head], tokens).")
     cut_message = cut_note((t, s), (kept_t, kept_s))
     if cut_message:
         notes.append(cut_message)
-    elif len(tokens) <= 16:
-        notes.append("tokens: " + " ".join(tokens))
-    height = fig.get_figheight()
-    fig.suptitle("Attention weights: rows are queries, columns are keys", fontsize=10,
-                 y=1 - 0.12 / height)
-    fig.text(0.01, 0.005, "\n".join(notes), fontsize=7, color="dimgray", va="bottom")
-    fig.subplots_adjust(left=0.06, right=0.99, top=1 - 0.7 / height, bottom=0.5 / height,
-                        wspace=0.08, hspace=0.08)
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height,
+                        bottom=bottom / height, wspace=0.08, hspace=0.08)
+    if shared_scale:
+        bar = fig.add_axes((1 - (right - 0.2) / width, bottom / height, 0.15 / width,
+                            1 - (top + bottom) / height))
+        fig.colorbar(image, cax=bar).set_label("attention weight", fontsize=8)
+        bar.tick_params(labelsize=7)
+        scale = f"one colour scale for all heads, 0 to {vmax:.2f} (colour bar)"
+    else:
+        scale = "each head on its own colour scale: compare patterns, not brightness"
+    heading = title or "Attention weights: rows are queries, columns are keys"
+    fig.suptitle(f"{heading}\n{scale}", fontsize=9, y=1 - 0.08 / height, va="top")
+    if notes:
+        fig.text(0.01, 0.005, "\n".join(notes), fontsize=6.5, color="dimgray", va="bottom", wrap=True)
     return fig
+
+
+def _short(token: str, limit: int = 10) -> str:
+    return token if len(token) <= limit else token[: limit - 1] + "…"
+
+
+def _grid_ticks(ax: Axes, labels: list[str], t: int, s: int, labelled: bool, font: float, *,
+                first_column: bool, last_row: bool) -> None:
+    """Token names (or position numbers) on the outer cells of the grid only; none inside."""
+    step = 1 if labelled else max(1, int(np.ceil(max(t, s) / 6)))
+    ax.set_xticks(range(0, s, step) if last_row else [])
+    ax.set_yticks(range(0, t, step) if first_column else [])
+    if last_row:
+        ax.set_xticklabels(labels[:s] if labelled else [str(i) for i in range(0, s, step)],
+                           rotation=90 if labelled else 0, fontsize=font)
+    if first_column:
+        ax.set_yticklabels(labels[:t] if labelled else [str(i) for i in range(0, t, step)], fontsize=font)
+    ax.tick_params(length=1.5, pad=1)

@@ -3,7 +3,8 @@
 The points come from a projection done elsewhere (PCA, t-SNE, UMAP...) of
 sentence or token vectors, e.g. to compare how mini-BERT and mini-GPT
 arrange the same sentences. ``annotate`` writes a text next to a few points,
-typically the outliers worth a closer look.
+typically the outliers worth a closer look: they are numbered on the map
+and their texts listed in a key below it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from matplotlib.figure import Figure
 from ._layout import figure_and_ax
 
 MAX_LEGEND_ENTRIES = 20  # more categories than this get a colour bar instead of a legend
+MAX_ANNOTATIONS = 8  # numbered points on one map; more would clutter it and its key
+KEY_TEXT_LENGTH = 90  # characters of each text in the key under the map
 
 
 def plot_embedding_scatter(
@@ -30,12 +33,15 @@ def plot_embedding_scatter(
     texts: Sequence[str] | None = None,
     title: str | None = None,
     point_size: float = 18.0,
+    max_annotations: int = MAX_ANNOTATIONS,
 ) -> Figure:
     """Draw ``points_2d (n, 2)``, coloured by ``labels`` (one per point: names or cluster ids).
 
-    ``annotate``: indices of points to label, with ``texts[i]`` when given
-    (the sentence, the word) or the index otherwise. Up to 20 distinct
-    labels get a legend; more, numeric ones get a colour bar.
+    ``annotate``: indices of points to point out. Each gets a number on the
+    map and its text (``texts[i]``, or its index) in a numbered key under
+    the axes, so that long sentences never pile up on the map; at most
+    ``max_annotations`` of them, the rest counted in the key. Up to 20
+    distinct labels get a legend; more, numeric ones get a colour bar.
     """
     points = points_2d
     if isinstance(points, torch.Tensor):
@@ -57,20 +63,37 @@ def plot_embedding_scatter(
         ax.scatter(points[:, 0], points[:, 1], s=point_size, color="#2b6cb0", alpha=0.8)
     else:
         _scatter_by_label(fig, ax, points, labels, point_size)
-    for index in annotate or []:
-        if not -n <= index < n:
-            raise IndexError(f"annotate index {index} is outside the {n} points")
-        text = str(texts[index]) if texts is not None else str(index)
-        text = text if len(text) <= 40 else text[:37] + "..."
-        ax.annotate(text, points[index], xytext=(4, 4), textcoords="offset points", fontsize=8,
-                    arrowprops=dict(arrowstyle="-", color="gray", linewidth=0.5))
-        ax.scatter(*points[index], s=point_size * 2.5, facecolors="none", edgecolors="black",
-                   linewidths=0.8)
+    _number_points(ax, points, annotate or [], texts, point_size, max_annotations)
     ax.set_xlabel("dimension 1")
     ax.set_ylabel("dimension 2")
     if title:
         ax.set_title(title)
     return fig
+
+
+def _number_points(ax: Axes, points: np.ndarray, chosen: Sequence[int], texts: Sequence[str] | None,
+                   point_size: float, max_annotations: int) -> None:
+    """Ring the chosen points, number them 1, 2, ... on the map, and list their texts below the axes."""
+    n = len(points)
+    for index in chosen:
+        if not -n <= index < n:
+            raise IndexError(f"annotate index {index} is outside the {n} points")
+    shown = list(chosen)[:max_annotations]
+    key = []
+    for number, index in enumerate(shown, start=1):
+        ax.scatter(*points[index], s=point_size * 2.5, facecolors="none", edgecolors="black", linewidths=0.8)
+        ax.annotate(str(number), points[index], xytext=(5, 5), textcoords="offset points", fontsize=8,
+                    fontweight="bold", bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="gray",
+                                                 linewidth=0.5, alpha=0.85))
+        text = " ".join(str(texts[index]).split()) if texts is not None else f"point {index}"
+        text = text if len(text) <= KEY_TEXT_LENGTH else text[: KEY_TEXT_LENGTH - 1] + "…"
+        key.append(f"{number}. {text}")
+    if len(chosen) > len(shown):
+        key.append(f"(and {len(chosen) - len(shown)} more not numbered; pass max_annotations= to show them)")
+    if key:
+        # Under the x-axis label, wherever the label ends up (x: the axes' left edge).
+        ax.annotate("\n".join(key), xy=(0.0, 0.0), xycoords=("axes fraction", ax.xaxis.label),
+                    xytext=(0, -4), textcoords="offset points", va="top", ha="left", fontsize=7.5)
 
 
 def _scatter_by_label(fig: Figure, ax: Axes, points: np.ndarray, labels: np.ndarray,
