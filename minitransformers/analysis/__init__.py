@@ -2,7 +2,8 @@
 
 Read in order: ``metrics`` (the numbers), ``compare_embeddings`` (the
 pipeline), ``passages`` (a second dataset: Shakespeare by play), ``plot``
-(the t-SNE maps). scikit-learn is needed: ``pip install 'minitransformers[analysis]'``.
+(the t-SNE maps), ``finetune`` (a little supervised training, k-fold
+cross-validated). scikit-learn is needed: ``pip install 'minitransformers[analysis]'``.
 The product reviews live in :mod:`minitransformers.data.reviews`.
 """
 
@@ -13,6 +14,7 @@ from minitransformers.analysis.compare_embeddings import (
     compare_embeddings,
     make_embedder,
 )
+from minitransformers.analysis.finetune import CrossValidationResult, SequenceClassifier, cross_validate
 from minitransformers.analysis.metrics import (
     adjusted_rand_index,
     cosine_similarity_matrix,
@@ -26,12 +28,15 @@ from minitransformers.analysis.plot import plot
 __all__ = [
     "DEFAULT_PLAYS",
     "ComparisonResult",
+    "CrossValidationResult",
     "EmbedderResult",
     "MisplacedPoint",
     "Passage",
+    "SequenceClassifier",
     "adjusted_rand_index",
     "compare_embeddings",
     "cosine_similarity_matrix",
+    "cross_validate",
     "make_embedder",
     "nearest_neighbour_accuracy",
     "nearest_neighbours",
