@@ -260,3 +260,14 @@ def test_scatter_numbers_at_most_a_few_points_and_lists_the_rest_in_the_key():
     assert key[:2] == ["1. review 0", "2. review 1"] and "7 more not numbered" in key[-1]
     with pytest.raises(IndexError, match="outside the 40 points"):
         plot_embedding_scatter(points, annotate=[40])
+
+
+def test_two_grids_fit_side_by_side_in_sub_figures():
+    fig = Figure(figsize=(12, 5))
+    left, right = fig.subfigures(1, 2)
+    plot_attention_grid([_weights(1, 2, 4, 4)], TOKENS[:4], fig=left, title="BERT")
+    plot_attention_grid([_weights(1, 2, 4, 4, seed=1)], TOKENS[:4], fig=right, title="GPT")
+    assert len(fig.axes) == 6  # 2 heads and a colour bar on each side
+    assert left._suptitle.get_text().startswith("BERT") and right._suptitle.get_text().startswith("GPT")
+    right_heads = [ax for ax in right.axes if ax.images and ax.get_title().startswith("head")]
+    assert min(ax.get_position().x0 for ax in right_heads) > 0.5  # the right grid stays on the right

@@ -96,7 +96,8 @@ def plot_attention_grid(
     ``attentions`` is what a model returns with ``output_attentions=True``
     (or ``cache.attention_weights()``); ``example`` picks the batch row.
     ``fig.axes[row * n_heads + column]`` is layer ``layers[row]``, head
-    ``heads[column]`` (the colour bar, if any, comes last).
+    ``heads[column]`` (the colour bar, if any, comes last). ``fig`` may be a
+    sub-figure, to draw two models side by side (``fig.subfigures(1, 2)``).
 
     - Up to ``max_labels`` tokens, the left column names the query tokens and
       the bottom row the key tokens; beyond, the outer axes number every
@@ -130,7 +131,8 @@ def plot_attention_grid(
     height = top + bottom + cell_size * len(layers)
     if fig is None:
         fig = new_figure((width, height))
-    width, height = fig.get_size_inches()
+    # A figure, or a sub-figure (``fig.subfigures``) to put two models' grids side by side.
+    width, height = fig.bbox.width / fig.dpi, fig.bbox.height / fig.dpi
     grid = np.atleast_2d(fig.subplots(len(layers), len(heads), squeeze=False))
     vmax = max(float(cell.max()) for row in cells for cell in row) if shared_scale else None
     for row, layer in enumerate(layers):
