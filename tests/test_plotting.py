@@ -270,4 +270,5 @@ def test_two_grids_fit_side_by_side_in_sub_figures():
     assert len(fig.axes) == 6  # 2 heads and a colour bar on each side
     assert left._suptitle.get_text().startswith("BERT") and right._suptitle.get_text().startswith("GPT")
     right_heads = [ax for ax in right.axes if ax.images and ax.get_title().startswith("head")]
-    assert min(ax.get_position().x0 for ax in right_heads) > 0.5  # the right grid stays on the right
+    fig.canvas.draw()
+    assert min(ax.get_window_extent().x0 for ax in right_heads) > fig.bbox.width / 2  # it stays on the right
