@@ -113,3 +113,47 @@ def test_the_cli_writes_one_copy_per_notebook(tmp_path, capsys):
     assert "overwrite the teacher's notebooks" in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match="no notebooks"):
         write_student_copies(tmp_path / "out" / "..", tmp_path / "empty")
+
+
+NOTEBOOK_NAMES = sorted(path.stem for path in NOTEBOOKS_DIR.glob("*.ipynb"))
+CITATIONS = ("1706.03762", "1810.04805", "language_understanding_paper.pdf",
+             "language_models_are_unsupervised_multitask_learners.pdf", "329d105e34ec", "2f1cf92af21a")
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_every_notebook_has_objectives_graded_tasks_questions_and_references(name):
+    from minitransformers import exercises
+
+    notebook = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    assert "Learning objectives" in prose and "**Time:**" in prose
+    assert "## Discussion questions" in prose and "## References" in prose
+    missing = [citation for citation in CITATIONS if citation not in prose]
+    assert not missing, f"{name} does not cite {missing}"
+    solutions = solution_cells(notebook)
+    assert 2 <= len(solutions) <= 4, f"{name} has {len(solutions)} graded tasks"
+    sources = [cell.source for cell in notebook.cells]
+    for cell in solutions:
+        task = cell.metadata["exercise"]
+        assert task in exercises.list_exercises()
+        grading = sources[notebook.cells.index(cell) + 1]
+        assert f'exercises.check("{task}"' in grading and "stop=True" in grading
+    student = student_copy(notebook)
+    assert all("raise NotImplementedError" in cell.source for cell in student.cells
+               if "task" in cell.metadata.get("tags", []))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_each_student_copy_runs_up_to_its_first_task_and_names_it(name, monkeypatch):
+    monkeypatch.setenv("MINITRANSFORMERS_FAST", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+    teacher = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    first = solution_cells(teacher)[0].metadata["exercise"]
+    student = student_copy(teacher)
+    error = _run(student, NOTEBOOKS_DIR)
+    assert error is not None, f"the student copy of {name} ran through its stubs"
+    assert error.ename == "ExerciseNotPassed", error
+    assert f"✗ {first}" in error.evalue and f"Task '{first}'" in error.evalue
+    assert "NotImplementedError" in error.evalue and "Hint:" in error.evalue
