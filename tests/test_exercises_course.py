@@ -171,3 +171,16 @@ def test_the_mlm_reference_agrees_with_the_librarys_mask_tokens():
     ours = apply_mlm_rule(input_ids, selected, fate, random_ids, 4)
     assert selected.sum() > 10
     assert torch.equal(ours[0], library[0]) and torch.equal(ours[1], library[1])
+
+
+def test_a_stub_is_reported_as_not_written_yet_with_its_hint():
+    def stub(t):
+        raise NotImplementedError("Task 'causal_mask': write stub(). Hint: compare positions")
+
+    result = exercises.check("causal_mask", stub)
+    assert not result.passed
+    assert result.message == ("✗ causal_mask: not written yet (NotImplementedError: Task 'causal_mask': "
+                              "write stub(). Hint: compare positions)")
+    with pytest.raises(exercises.ExerciseNotPassed, match="causal_mask: not written yet"):
+        exercises.check("causal_mask", stub, stop=True)
+    assert exercises.check("causal_mask", causal_ok, stop=True).passed
