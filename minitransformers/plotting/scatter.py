@@ -86,6 +86,8 @@ def _number_points(ax: Axes, points: np.ndarray, chosen: Sequence[int], texts: S
                     fontweight="bold", bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="gray",
                                                  linewidth=0.5, alpha=0.85))
         text = " ".join(str(texts[index]).split()) if texts is not None else f"point {index}"
+        # Emoji and other symbols from U+2600 on are missing from matplotlib's default font (boxes).
+        text = "".join(character for character in text if ord(character) < 0x2600)
         text = text if len(text) <= KEY_TEXT_LENGTH else text[: KEY_TEXT_LENGTH - 1] + "…"
         key.append(f"{number}. {text}")
     if len(chosen) > len(shown):
