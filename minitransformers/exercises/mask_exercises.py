@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from einops import rearrange
 
-from ..attention import mask_scores, masked_softmax, scaled_dot_product_attention
+from ..attention import attend, mask_scores, masked_softmax
 from ..masks import causal_mask, padding_mask
 from .exercise import SIZES, Exercise, Mistake, randn
 
@@ -108,7 +108,7 @@ def _one_head(x, w_query, w_key, w_value, mask, scale_by="d", mask_first=True, d
 
 def _library_head(x, w_query, w_key, w_value, mask):
     q, k, v = (rearrange(x @ w, "b t d -> b 1 t d") for w in (w_query, w_key, w_value))
-    output, weights = scaled_dot_product_attention(q, k, v, mask)
+    output, weights = attend(q, k, v, mask)
     return rearrange(output, "b 1 t d -> b t d"), rearrange(weights, "b 1 t s -> b t s")
 
 
