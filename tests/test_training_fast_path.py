@@ -180,3 +180,22 @@ def test_random_windows_resume_exactly(tmp_path):
     resumed = trainer("resumed", seed=9)
     history = resumed.train(resume_from=tmp_path / "resumed" / "checkpoint.pt")
     assert [row["loss"] for row in history] == [row["loss"] for row in expected]
+
+
+def test_packed_pairs_give_no_length_cue_and_keep_paragraph_breaks():
+    segments, documents = _segments(n_documents=4, per_document=30, seed=1)
+    dataset = _mlm(segments, documents, fill=True, mask_probability=0.0, block_size=80, joiner=[5])
+    batch = dataset.batch(torch.arange(len(dataset)))
+    a_lengths, labels = [], batch["next_sentence_label"]
+    for row in batch["input_ids"]:
+        sep = (row == 2).nonzero().flatten()
+        a = row[1 : sep[0]]
+        a_lengths.append(len(a))
+        pieces = [piece for piece in torch.tensor_split(a, (a == 5).nonzero().flatten()) if len(piece)]
+        assert all(len(piece) > 1 or piece[0] != 5 for piece in pieces)  # 5 only ever joins segments
+    a_lengths = torch.tensor(a_lengths, dtype=torch.float)
+    assert (batch["input_ids"] == 5).any()  # packed segments are joined by the joiner
+    # a's length varies, and it is about the same for true and random pairs
+    assert a_lengths.std() > 3
+    assert abs(a_lengths[labels == 0].mean() - a_lengths[labels == 1].mean()) < 0.25 * a_lengths.mean()
+    assert 0.35 < labels.float().mean() < 0.65

@@ -116,9 +116,11 @@ class MaskedLMDataset(torch.utils.data.Dataset):
         documents: the document (e.g. play) of each segment. With it, a random
             ``b`` always comes from *another* document, as in BERT, and
             ``fill`` never crosses a document's end.
-        fill: pack whole consecutive segments into ``a`` (about half the block)
-            and ``b`` (the rest) instead of one segment each, so short speeches
-            do not leave the block mostly padding.
+        fill: pack whole consecutive segments into ``a`` (a random share of up
+            to half the block) and ``b`` (the rest) instead of one segment each,
+            so short speeches do not leave the block mostly padding.
+        joiner: token ids placed between packed segments, e.g. the ids of a
+            blank line, so packed text reads as it does in the document.
         replace_shares: (mask, random, keep) shares of selected tokens; see
             :func:`mask_tokens`. Use ``(1, 0, 0)`` to evaluate.
 
@@ -143,6 +145,7 @@ class MaskedLMDataset(torch.utils.data.Dataset):
         documents: Sequence[int] | None = None,
         fill: bool = False,
         replace_shares: tuple[float, float, float] = (0.8, 0.1, 0.1),
+        joiner: Sequence[int] = (),
     ) -> None:
         tensors = [torch.as_tensor(s, dtype=torch.long).reshape(-1) for s in segments]
         if documents is not None and len(documents) != len(tensors):
@@ -163,6 +166,7 @@ class MaskedLMDataset(torch.utils.data.Dataset):
         self.vocab_size = vocab_size
         self.next_sentence, self.fill = next_sentence, fill
         _check_shares(replace_shares)
+        self.joiner = torch.as_tensor(list(joiner), dtype=torch.long)
         self.mask_probability, self.replace_shares = mask_probability, tuple(replace_shares)
         self.seed = seed
         self.epoch = 0
@@ -212,34 +216,44 @@ class MaskedLMDataset(torch.utils.data.Dataset):
         """``(ids, token types, special flags, length, is_random)`` of one unmasked example."""
         budget = self.block_size - (3 if self.next_sentence else 2)
         if not self.next_sentence:
-            return (*self._assemble([self._take(index, budget)[0][:budget]]), 0)
+            return (*self._assemble([self._join(self._take(index, budget))[:budget]]), 0)
         is_random = bool(torch.rand((), generator=generator) < 0.5)
-        a, after_a = self._take(index, budget // 2 if self.fill else budget)
-        if self.documents is not None and self.documents[after_a] != self.documents[index]:
-            is_random = True  # a ends its document: what follows is another document's start
-        if is_random:
-            start = self._random_segment(index, generator)
-        else:
-            start = after_a
-        b, _ = self._take(start, budget)
-        a, b = _truncate_pair(a, b, budget)
+        a_budget = budget
+        if self.fill:  # a's share of the block varies, so its length says nothing about the label
+            a_budget = int(torch.randint(budget // 8, budget // 2 + 1, (), generator=generator))
+        taken = self._take(index, a_budget)
+        if len(taken) > 1 and not self._has_next(taken[-1]):
+            taken = taken[:-1]  # end a early, so that its true next segment is in the same document
+        if not self._has_next(taken[-1]):
+            is_random = True  # a one-segment a at its document's end has no true next segment
+        start = self._random_segment(index, generator) if is_random else taken[-1] + 1
+        a, b = _truncate_pair(self._join(taken), self._join(self._take(start, budget)), budget)
         return (*self._assemble([a, b]), int(is_random))
 
-    def _take(self, start: int, budget: int) -> tuple[Tensor, int]:
-        """Segment ``start`` (with ``fill``, and the ones after it in its document, up to
-        ``budget`` tokens) and the index of the segment after what was taken."""
-        taken, end = [self.segments[start]], start + 1
-        if self.fill:
-            used = len(taken[0])
-            while (
-                end < len(self.segments)
-                and used + len(self.segments[end]) <= budget
-                and (self.documents is None or self.documents[end] == self.documents[start])
-            ):
-                taken.append(self.segments[end])
-                used += len(self.segments[end])
-                end += 1
-        return torch.cat(taken), min(end, len(self.segments) - 1)
+    def _has_next(self, segment: int) -> bool:
+        """Whether segment ``segment + 1`` exists and belongs to the same document."""
+        after = segment + 1
+        if after >= len(self.segments):
+            return False
+        return self.documents is None or self.documents[after] == self.documents[segment]
+
+    def _take(self, start: int, budget: int) -> list[int]:
+        """Segment ``start`` and, with ``fill``, the ones after it in its document, up to ``budget`` tokens."""
+        taken, used = [start], len(self.segments[start])
+        while self.fill and self._has_next(taken[-1]):
+            following = taken[-1] + 1
+            used += len(self.joiner) + len(self.segments[following])
+            if used > budget:
+                break
+            taken.append(following)
+        return taken
+
+    def _join(self, indices: list[int]) -> Tensor:
+        """The segments at ``indices`` joined with ``joiner`` between them (e.g. a paragraph break)."""
+        pieces = [self.segments[indices[0]]]
+        for index in indices[1:]:
+            pieces += [self.joiner, self.segments[index]]
+        return torch.cat(pieces)
 
     def _random_segment(self, index: int, generator: torch.Generator) -> int:
         """A segment that is not the true next one: from another document when documents are known."""
