@@ -119,6 +119,13 @@ def _targets(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _known_problems(record: dict) -> str:
+    problems = record.get("known_problems", [])
+    if not problems:
+        return ""
+    return "## Known problems\n\n" + "\n".join(f"- {problem}" for problem in problems) + "\n"
+
+
 def write_model_card(directory: str | Path) -> Path:
     """Read ``training.json`` in ``directory``, add samples, and write ``README.md`` beside it."""
     directory = Path(directory)
@@ -151,6 +158,7 @@ minitransformers. {_reproduce(record, directory)}
 The validation numbers are what `python scripts/evaluate_shipped.py` prints for this folder.
 
 {_targets(record)}
+{_known_problems(record)}
 {_famous_lines(directory, record['kind'])}
 ## Samples
 
