@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tokenizers import Tokenizer as HFTokenizer
 
-from minitransformers.tokenizers import ByteLevelBPETokenizer, load_tokenizer
+from minitransformers.tokenizers import load_tokenizer
 from minitransformers.tokenizers.byte_level import text_to_byte_chars
 
 SHIPPED = Path(__file__).parents[1] / "weights" / "mini-bert-shakespeare"
