@@ -38,9 +38,16 @@ EPILOG = """examples:
 DEVICE_HELP = "cpu, cuda, cuda:N or mps (default: cuda when available)"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (with where to read more), still exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one sub-parser per command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="minitransformers",
         description="A from-scratch, teachable transformer library: mini-BERT and mini-GPT.",
         epilog=EPILOG,

@@ -14,6 +14,7 @@ from pathlib import Path
 from .common import (
     SHIPPED_BERT,
     CLIError,
+    check_writable,
     load_model_and_tokenizer,
     pick_device,
     set_seed,
@@ -40,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.head is not None and args.layer is None:  # said before the model loads
         raise CLIError(f"--head {args.head} needs --layer too: add --layer N, the layer that head belongs to")
+    check_writable(args.output, "--output")
+    if args.html is not None:
+        check_writable(args.html, "--html")
     device = pick_device(args.device)
     set_seed(args.seed)
     use_file_backend()

@@ -21,7 +21,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .common import CLIError
+from .common import CLIError, check_writable
 from .train_settings import positive_int, read_config_file, saved_settings
 
 
@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from ..training import TrainConfig, cleanup_distributed
 
     directory = args.output / DIRECTORY_NAMES[args.kind]
+    check_writable(directory / "config.json", "--output")
     device = args.device or "auto"
     config = default_train_config(args.kind, directory, device, args.steps)
     if args.resume:
