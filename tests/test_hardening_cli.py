@@ -166,6 +166,8 @@ def test_cli_training_is_seeded_and_resumes_with_its_saved_settings(tmp_path, mo
         torch.manual_seed(len(name) * 1000 + ord(name[0]))  # whatever state the process is in
         assert main(["train", "char", "--output", str(tmp_path / name), *TINY_RUN]) == 0
     assert _first_loss(tmp_path / "one") == _first_loss(tmp_path / "two")
+    card = (tmp_path / "one" / "char-gpt-shakespeare" / "README.md").read_text()
+    assert "This is a 4-step run" in card and "Reproduce it" not in card
     expected = _final_weights(tmp_path / "one")
     for key, value in _final_weights(tmp_path / "two").items():
         assert torch.equal(value, expected[key]), key
