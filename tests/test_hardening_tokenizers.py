@@ -111,3 +111,26 @@ def test_broken_tokenizer_files_are_one_clear_value_error(tmp_path, make, words)
     make(tmp_path)
     with pytest.raises(ValueError, match=words):
         load_tokenizer(tmp_path)
+
+
+def test_an_unreadable_tokenizer_json_says_permission(tmp_path):
+    # Root reads any file, so the load runs in a child that drops to `nobody` first.
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="mt-tok-"))
+    try:
+        folder.chmod(0o755)
+        shutil.copy(SHIPPED / "tokenizer.json", folder / "tokenizer.json")
+        (folder / "tokenizer.json").chmod(0o000)
+        code = ("import os, sys\nfrom minitransformers.tokenizers import load_tokenizer\n"
+                "if os.geteuid() == 0:\n    os.setgid(65534); os.setuid(65534)\n"
+                "try:\n    load_tokenizer(sys.argv[1])\nexcept ValueError as error:\n    print(error)\n")
+        out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
+                             cwd=Path(__file__).parents[1], timeout=120, env=dict(os.environ))
+        assert "no permission to read" in out.stdout, out.stdout + out.stderr
+    finally:
+        (folder / "tokenizer.json").chmod(0o644)
+        shutil.rmtree(folder)
