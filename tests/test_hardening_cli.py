@@ -162,15 +162,11 @@ def test_cli_training_is_seeded_and_resumes_with_its_saved_settings(tmp_path, mo
 
     from minitransformers.training import Trainer
 
-    for name in ("one", "two"):
-        torch.manual_seed(len(name) * 1000 + ord(name[0]))  # whatever state the process is in
-        assert main(["train", "char", "--output", str(tmp_path / name), *TINY_RUN]) == 0
-    assert _first_loss(tmp_path / "one") == _first_loss(tmp_path / "two")
+    torch.manual_seed(12345)  # whatever state the process is in: the run seeds itself
+    assert main(["train", "char", "--output", str(tmp_path / "one"), *TINY_RUN]) == 0
     card = (tmp_path / "one" / "char-gpt-shakespeare" / "README.md").read_text()
     assert "This is a 4-step run" in card and "Reproduce it" not in card
     expected = _final_weights(tmp_path / "one")
-    for key, value in _final_weights(tmp_path / "two").items():
-        assert torch.equal(value, expected[key]), key
 
     # Killed after the checkpoint at step 2, then resumed without repeating --steps or --set.
     original = Trainer.save_checkpoint
@@ -181,13 +177,17 @@ def test_cli_training_is_seeded_and_resumes_with_its_saved_settings(tmp_path, mo
             raise KeyboardInterrupt
 
     monkeypatch.setattr(Trainer, "save_checkpoint", save_then_die)
+    torch.manual_seed(54321)
     assert main(["train", "char", "--output", str(tmp_path / "killed"), *TINY_RUN]) == 130
     monkeypatch.setattr(Trainer, "save_checkpoint", original)
     capsys.readouterr()
     assert main(["train", "char", "--output", str(tmp_path / "killed"), "--resume"]) == 0
     captured = capsys.readouterr()
     assert "resumed" in captured.out and "warning" not in captured.err, captured.err
+    # The same settings give the same first step (an unseeded model started elsewhere: 9.0091 vs 9.0240) ...
+    assert _first_loss(tmp_path / "killed") == _first_loss(tmp_path / "one")
     record = json.loads((tmp_path / "killed" / "char-gpt-shakespeare" / "training.json").read_text())
     assert record["train_config"]["max_steps"] == 4 and record["train_config"]["batch_size"] == 4
+    # ... and the killed-and-resumed run ends with the uninterrupted run's weights.
     for key, value in _final_weights(tmp_path / "killed").items():
         assert torch.equal(value, expected[key]), key
