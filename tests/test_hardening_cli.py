@@ -143,7 +143,8 @@ def test_ctrl_c_while_starting_is_one_line_and_130(delay):
 
 
 # ---------------------------------------------------------------- training: seeded and resumable
-TINY_RUN = ["--steps", "4", "--set", "batch_size=4", "eval_batches=1", "progress=false", "checkpoint_every=2"]
+TINY_RUN = ["--steps", "4", "--preset", "tiny", "--set", "batch_size=4", "eval_batches=1", "progress=false",
+            "checkpoint_every=2"]
 
 
 def _final_weights(output: Path):
@@ -152,8 +153,13 @@ def _final_weights(output: Path):
     return load_file(output / "char-gpt-shakespeare" / "model.safetensors")
 
 
-def _first_loss(output: Path) -> float:
-    return json.loads((output / "char-gpt-shakespeare" / "training.json").read_text())["history"][0]["loss"]
+def _weights_at_step_2(output: Path):
+    """The model in the checkpoint before the last (steps 2 and 4 were saved)."""
+    from minitransformers.training import checkpoint as ckpt
+
+    state = ckpt.read_checkpoint(ckpt.previous_path(output / "_checkpoints" / "char-gpt-shakespeare" / "checkpoint.pt"))
+    assert state["step"] == 2
+    return state["model"]
 
 
 @pytest.mark.slow
@@ -184,10 +190,22 @@ def test_cli_training_is_seeded_and_resumes_with_its_saved_settings(tmp_path, mo
     assert main(["train", "char", "--output", str(tmp_path / "killed"), "--resume"]) == 0
     captured = capsys.readouterr()
     assert "resumed" in captured.out and "warning" not in captured.err, captured.err
-    # The same settings give the same first step (an unseeded model started elsewhere: 9.0091 vs 9.0240) ...
-    assert _first_loss(tmp_path / "killed") == _first_loss(tmp_path / "one")
+    # The same settings give the same run (an unseeded model differed at step 1: 9.0091 vs 9.0240) ...
+    at_step_2 = _weights_at_step_2(tmp_path / "one")
+    for key, value in _weights_at_step_2(tmp_path / "killed").items():
+        assert torch.equal(value, at_step_2[key]), key
     record = json.loads((tmp_path / "killed" / "char-gpt-shakespeare" / "training.json").read_text())
     assert record["train_config"]["max_steps"] == 4 and record["train_config"]["batch_size"] == 4
+    assert record["model_config"]["hidden_size"] == 64  # --preset tiny, remembered
     # ... and the killed-and-resumed run ends with the uninterrupted run's weights.
     for key, value in _final_weights(tmp_path / "killed").items():
         assert torch.equal(value, expected[key]), key
+
+
+@pytest.mark.slow
+def test_resuming_with_another_model_size_is_one_line(tmp_path, capsys):
+    assert main(["train", "char", "--output", str(tmp_path), "--steps", "2", "--preset", "tiny",
+                 "--set", "batch_size=4", "eval_batches=1", "progress=false"]) == 0
+    capsys.readouterr()
+    code = main(["train", "char", "--output", str(tmp_path), "--resume", "--steps", "3", "--preset", "mini"])
+    _one_line_error(capsys, code, "holds a model of another architecture or size")

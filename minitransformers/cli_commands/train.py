@@ -9,8 +9,9 @@ any training setting with --set key=value or a JSON file of settings:
   torchrun --nproc_per_node=2 -m minitransformers train gpt --output runs   # several processes
 
 Checkpoints are written every 250 steps to <output>/_checkpoints/<name>/.
---resume continues with the settings saved in the checkpoint (steps included);
---steps, --config, --set and --seed given with it change them.
+--resume continues with the settings saved in the checkpoint (steps and
+--preset included); --steps, --preset, --config, --set and --seed given with
+it change them.
 The model's initial weights come from the seed (--seed, or --set seed=N;
 default 0), so two runs with the same settings are identical.
 """
@@ -22,7 +23,7 @@ import os
 from pathlib import Path
 
 from .common import CLIError, check_writable
-from .train_settings import positive_int, read_config_file, saved_settings
+from .train_settings import positive_int, read_config_file, remember_preset, saved_preset, saved_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,8 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="a JSON file of training settings (TrainConfig fields)")
     parser.add_argument("--steps", type=positive_int,
                         help="number of optimiser steps (default: as shipped; with --resume: as saved)")
-    parser.add_argument("--preset", default="shipped", choices=["shipped", "tiny", "mini"],
-                        help="model size: as shipped, or a named preset")
+    parser.add_argument("--preset", default=None, choices=["shipped", "tiny", "mini"],
+                        help="model size: as shipped (default; with --resume: as saved), or a named preset")
     parser.add_argument("--resume", action="store_true",
                         help="continue from the last checkpoint, with its saved settings")
 
@@ -49,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
     check_writable(directory / "config.json", "--output")
     device = args.device or "auto"
     config = default_train_config(args.kind, directory, device, args.steps)
+    preset = args.preset or "shipped"
     if args.resume:
         saved = saved_settings(Path(config.output_dir))
+        preset = args.preset or saved_preset(Path(config.output_dir)) or preset
         if saved is not None:  # the interrupted run's settings, unless told otherwise below
             keep = {"output_dir": config.output_dir, "progress": config.progress}
             keep["device"] = device if args.device else saved.get("device", device)
@@ -66,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
     config = config.with_overrides(args.overrides + ([f"seed={args.seed}"] if args.seed is not None else []))
     # The model is built inside train_shipped: seed its initial weights, so runs repeat.
     torch.manual_seed(config.seed)
+    remember_preset(Path(config.output_dir), preset)
     try:
-        record = train_shipped(args.kind, args.output, config, preset=args.preset, resume=args.resume)
+        record = train_shipped(args.kind, args.output, config, preset=preset, resume=args.resume)
     finally:
         cleanup_distributed()  # a no-op unless launched by torchrun
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, one report is enough

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import typing
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,21 @@ def saved_settings(checkpoint_dir: Path) -> dict[str, Any] | None:
     if not path.exists() and not ckpt.previous_path(path).exists():
         return None
     return dict(ckpt.load_checkpoint(path)["config"])
+
+
+PRESET_FILE = "cli_preset.json"  # beside the checkpoint: the model size is not a TrainConfig setting
+
+
+def remember_preset(checkpoint_dir: Path, preset: str) -> None:
+    """Note ``--preset`` beside the checkpoints, so that ``--resume`` builds the same model."""
+    if int(os.environ.get("RANK", "0")) == 0:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        (checkpoint_dir / PRESET_FILE).write_text(json.dumps({"preset": preset}) + "\n", encoding="utf-8")
+
+
+def saved_preset(checkpoint_dir: Path) -> str | None:
+    """The ``--preset`` of the run checkpointed in ``checkpoint_dir``, if it noted one."""
+    try:
+        return json.loads((checkpoint_dir / PRESET_FILE).read_text(encoding="utf-8")).get("preset")
+    except (OSError, ValueError, AttributeError):
+        return None
