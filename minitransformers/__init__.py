@@ -10,6 +10,10 @@ Sub-packages: ``tokenizers``, ``pretrained`` (Hugging Face checkpoints),
 (worked examples of custom layers), ``exercises``, ``data``, ``training``.
 """
 
+from ._startup import quiet_interrupt_while_starting
+
+quiet_interrupt_while_starting()  # Ctrl-C during the imports below: one line, not a traceback
+
 from .attention import MultiHeadAttention, attend, attention_scores, masked_softmax
 from .blocks import DecoderBlock, EncoderBlock
 from .config import BertConfig, GPTConfig

@@ -49,7 +49,7 @@ def test_bad_frame_is_rejected(learned):
 
 def test_display_tokens_are_readable(learned):
     tok = _tokenizer(learned, "bert")
-    ids = tok.encode_ordinary("the king\n <mask>")
+    ids = tok.encode_ordinary("the\nking <mask>")  # the mask takes the space before it
     raw = tok.convert_ids_to_tokens(ids)
     shown = tok.display_tokens(ids)
     assert len(shown) == len(raw)

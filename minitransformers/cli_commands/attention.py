@@ -14,6 +14,7 @@ from pathlib import Path
 from .common import (
     SHIPPED_BERT,
     CLIError,
+    check_writable,
     load_model_and_tokenizer,
     pick_device,
     set_seed,
@@ -38,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..models import BertModel, GPTModel
 
+    if args.head is not None and args.layer is None:  # said before the model loads
+        raise CLIError(f"--head {args.head} needs --layer too: add --layer N, the layer that head belongs to")
+    check_writable(args.output, "--output")
+    if args.html is not None:
+        check_writable(args.html, "--html")
     device = pick_device(args.device)
     set_seed(args.seed)
     use_file_backend()
@@ -66,8 +72,10 @@ def save_attention_figure(model, tokenizer, text: str, path: Path, layer: int | 
     n_layers, n_heads = body.config.n_layers, body.config.n_heads
     if layer is not None and not 0 <= layer < n_layers:
         raise CLIError(f"--layer {layer} does not exist; this model has layers 0..{n_layers - 1}")
-    if head is not None and (layer is None or not 0 <= head < n_heads):
-        raise CLIError(f"--head needs --layer and a value in 0..{n_heads - 1}, got {head}")
+    if head is not None and layer is None:
+        raise CLIError(f"--head {head} needs --layer too: add --layer N with N in 0..{n_layers - 1}")
+    if head is not None and not 0 <= head < n_heads:
+        raise CLIError(f"--head {head} does not exist; this model has heads 0..{n_heads - 1}")
     ids = tokenizer.encode(text, truncation=True, max_length=body.config.max_positions)
     if not ids:
         raise CLIError("the text encodes to zero tokens; give some text")

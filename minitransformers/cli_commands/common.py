@@ -20,6 +20,21 @@ class CLIError(Exception):
     """A mistake the user can fix; shown as one line, exit code 2."""
 
 
+def check_writable(path: Path, option: str) -> None:
+    """Refuse at once (before any model loads) an output ``path`` whose folder cannot be made or written."""
+    folder = Path(path).expanduser().absolute().parent
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CLIError(f"{option} {path}: {existing} is a file, not a folder; choose a path inside a folder")
+    if not os.access(existing, os.W_OK):
+        raise CLIError(f"{option} {path}: the folder {existing} is read-only for you; choose a folder you "
+                       f"can write to")
+    if Path(path).is_dir():
+        raise CLIError(f"{option} {path} is a folder; give a file name, e.g. {Path(path) / 'out.png'}")
+
+
 def weights_dir() -> Path:
     """Where shipped checkpoints live: ``$MINITRANSFORMERS_WEIGHTS`` or the repository's ``weights/``."""
     override = os.environ.get("MINITRANSFORMERS_WEIGHTS")
@@ -48,9 +63,11 @@ def resolve_model(name_or_path: str) -> Path:
         return shipped
     available = sorted(p.name for p in weights_dir().glob("*") if (p / "config.json").is_file()) \
         if weights_dir().is_dir() else []
+    from ..pretrained.hub import _close_matches
+
     raise CLIError(
-        f"model {name_or_path!r} is neither a local folder nor a shipped checkpoint in "
-        f"{weights_dir()} (available: {', '.join(available) or 'none'}); pass a folder with config.json"
+        f"model {name_or_path!r} is neither a local folder{_close_matches(local)} nor a shipped checkpoint "
+        f"in {weights_dir()} (available: {', '.join(available) or 'none'}); pass a folder with config.json"
     )
 
 

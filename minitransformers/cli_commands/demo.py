@@ -18,6 +18,7 @@ import torch
 from .common import (
     SHIPPED_BERT,
     SHIPPED_GPT,
+    check_writable,
     load_model,
     load_tokenizer_for,
     pick_device,
@@ -39,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_writable(args.output_dir / "figure.png", "--output-dir")
     device = pick_device(args.device)
     set_seed(0 if args.seed is None else args.seed)
     use_file_backend()

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import SHIPPED_BERT, CLIError, load_model_and_tokenizer, pick_device, set_seed
+from .common import SHIPPED_BERT, CLIError, check_writable, load_model_and_tokenizer, pick_device, set_seed
 
 FORMATS = (".npy", ".pt", ".csv")
 
@@ -37,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("no texts: give a file (one text per line), '-' for stdin, or --text \"...\"")
     if args.output is not None and args.output.suffix not in FORMATS:
         raise CLIError(f"--output must end in one of {', '.join(FORMATS)}, got {args.output.name}")
+    if args.output is not None:
+        check_writable(args.output, "--output")
     device = pick_device(args.device)
     set_seed(args.seed)
     model, tokenizer = load_model_and_tokenizer(args.model, device, bert_class=BertModel, gpt_class=GPTModel)

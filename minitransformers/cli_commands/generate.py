@@ -40,6 +40,12 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("give a prompt: minitransformers generate \"ROMEO:\"")
     if args.max_new_tokens < 0:
         raise CLIError(f"--max-new-tokens must be >= 0, got {args.max_new_tokens}")
+    from ..generation.sampling import check_sampling_options
+
+    try:  # before the model loads: a bad setting is reported at once
+        check_sampling_options(args.temperature, args.top_k, args.top_p, args.repetition_penalty)
+    except ValueError as error:
+        raise CLIError(f"--{str(error).replace('_', '-')}") from None
     from ..models import GPTLMHeadModel
     from ..tokenizers import CharTokenizer
 

@@ -11,7 +11,36 @@ penalty -> temperature -> top-k -> top-p -> greedy pick or random draw.
 
 from __future__ import annotations
 
+import math
+
 import torch
+
+
+def check_sampling_options(
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    repetition_penalty: float = 1.0,
+) -> None:
+    """Refuse settings that cannot mean anything, NaN and infinity included, before any logits exist.
+
+    (``nan < 0`` is False, so a NaN slips through plain range checks and
+    turns every logit into NaN: a traceback when sampling, garbage when greedy.)
+    """
+    if not _is_number(temperature) or not math.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"temperature must be a finite number >= 0 (0 = greedy), got {temperature!r}")
+    if not _is_number(repetition_penalty) or not math.isfinite(repetition_penalty) or repetition_penalty <= 0:
+        raise ValueError(
+            f"repetition_penalty must be a finite number > 0 (1 means no penalty), got {repetition_penalty!r}"
+        )
+    if top_p is not None and (not _is_number(top_p) or not 0 < top_p <= 1):
+        raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k <= 0):
+        raise ValueError(f"top_k must be a positive whole number of tokens, got {top_k!r}")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def greedy(logits: torch.Tensor) -> torch.Tensor:
@@ -110,8 +139,7 @@ def choose_next_token(
     ``temperature=0`` is greedy decoding (top-k and top-p then change
     nothing, since the best token always survives them).
     """
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0 (0 = greedy), got {temperature}")
+    check_sampling_options(temperature, top_k, top_p, repetition_penalty)
     if repetition_penalty != 1.0 and previous_ids is not None:
         logits = apply_repetition_penalty(logits, previous_ids, repetition_penalty, previous_mask)
     if temperature == 0:

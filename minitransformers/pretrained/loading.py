@@ -36,6 +36,7 @@ from torch import nn
 
 from .families import family_of
 from .hub import resolve_checkpoint_dir
+from .preflight import check_dtypes, check_sizes
 from .name_table import NameTable, expected_hf_shape, to_ours
 from .reading import read_config, read_state_dict
 from .report import CheckpointError, CheckpointMismatchError, LoadingReport, Mismatch
@@ -64,9 +65,10 @@ def load_pretrained(
     directory = resolve_checkpoint_dir(path)
     hf_config = read_config(directory)
     config = family.config_from_hf(hf_config)
+    checkpoint = read_state_dict(directory)
+    check_sizes(family.name, config, checkpoint, str(directory))  # before the model allocates anything
     if config_overrides:
         config = _override(config, config_overrides)
-    checkpoint = read_state_dict(directory)
     model = model_class(config)
     table = family.name_table(model)
     if table.tied and hf_config.get("tie_word_embeddings", True) is False:
@@ -94,6 +96,22 @@ def _override(config, overrides: dict[str, Any]):
     return config.replace(**overrides)
 
 
+# The top-level names of the task heads transformers saves beside the body (BERT and GPT-2 classes).
+KNOWN_HEADS = ("cls.", "classifier.", "qa_outputs.", "lm_head.", "score.", "multiple_choice_head.")
+
+
+def _is_known_head(table: NameTable, key: str, prefixed: bool) -> bool:
+    """A tensor of a task head (or pooler) this model does not have: safe to drop.
+
+    Anything else the model has no place for is *unexpected*, which strict
+    loading refuses: a stray key, or a second copy of a body tensor without
+    the prefix (which one would the user have meant?).
+    """
+    if not table.is_droppable(key, prefixed):
+        return False
+    return not prefixed or key.startswith(table.hf_body_prefix) or key.startswith(KNOWN_HEADS)
+
+
 def fill_model(
     model: nn.Module, table: NameTable, checkpoint: dict[str, torch.Tensor], strict: bool, source: str
 ) -> LoadingReport:
@@ -113,6 +131,8 @@ def fill_model(
 
     used: set[str] = set()
     updates: dict[str, torch.Tensor] = {}
+    check_dtypes({key: checkpoint[key] for key in (table.hf_key(e, prefixed) for e in table.entries)
+                  if key in checkpoint}, source)
     body_loaded = 0
     for entry in table.entries:
         key = table.hf_key(entry, prefixed)
@@ -138,7 +158,7 @@ def fill_model(
             else:
                 report.ignored.append(f"{alias} (a copy of the tied {original})")
     for key in sorted(set(checkpoint) - used):
-        (report.dropped if table.is_droppable(key, prefixed) else report.unexpected).append(key)
+        (report.dropped if _is_known_head(table, key, prefixed) else report.unexpected).append(key)
 
     if strict and report.problems:
         raise CheckpointMismatchError(report)

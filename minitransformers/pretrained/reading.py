@@ -45,6 +45,7 @@ def read_config(directory: Path) -> dict[str, Any]:
             f"{directory} has no config.json; a Hugging Face-format checkpoint directory holds "
             f"config.json and model.safetensors (or pytorch_model.bin)"
         )
+    check_readable(path)
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -81,9 +82,32 @@ def _read_file(path: Path) -> dict[str, torch.Tensor]:
     return _read_pickle(path)
 
 
+def check_readable(path: Path) -> None:
+    """Open ``path`` once, so that "missing" and "not allowed to read" get their own messages.
+
+    (``safetensors`` reports a permission problem as "No such file", and a
+    damaged-file message would send the reader to download it again for nothing.)
+    """
+    try:
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise CheckpointNotFoundError(f"{path} does not exist (was it moved or deleted?)") from None
+    except PermissionError:
+        raise CheckpointError(
+            f"no permission to read {path}; fix its permissions (e.g. `chmod a+r {path}`) or run as "
+            f"a user who may read it"
+        ) from None
+    except IsADirectoryError:
+        raise CheckpointError(f"{path} is a folder where a weights file should be") from None
+    except OSError as error:
+        raise CheckpointError(f"cannot open {path}: {error.strerror or error}") from None
+
+
 def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
+    check_readable(path)
     try:
         return load_file(path, device="cpu")
     except Exception as error:  # noqa: BLE001 -- safetensors raises its own SafetensorError, or OSError
@@ -94,6 +118,7 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _read_pickle(path: Path) -> dict[str, torch.Tensor]:
+    check_readable(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
@@ -130,18 +155,49 @@ def _check_tensors(state: Any, path: Path) -> dict[str, torch.Tensor]:
 
 def _read_shards(index_path: Path) -> dict[str, torch.Tensor]:
     """Read each shard named in a ``*.index.json`` and merge them."""
-    try:
-        weight_map = json.loads(index_path.read_text(encoding="utf-8"))["weight_map"]
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise CorruptCheckpointError(f"{index_path} is not a valid shard index ({error!r})") from None
-    shard_names = sorted(set(weight_map.values()))
+    shard_of = _read_shard_index(index_path)
+    shard_names = sorted(set(shard_of.values()))
     missing = [name for name in shard_names if not (index_path.parent / name).is_file()]
     if missing:
         raise CheckpointNotFoundError(f"{index_path} lists shards that are not there: {missing}")
     state: dict[str, torch.Tensor] = {}
     for name in shard_names:
         state.update(_read_file(index_path.parent / name))
-    absent = sorted(set(weight_map) - set(state))
+    absent = sorted(set(shard_of) - set(state))
     if absent:
         raise CheckpointError(f"{index_path} lists tensors its shards do not hold: {absent[:5]}")
     return state
+
+
+def _read_shard_index(index_path: Path) -> dict[str, str]:
+    """The index's ``weight_map`` (tensor name -> shard file), checked entry by entry.
+
+    A shard must be a plain file name inside the checkpoint folder: an entry
+    such as ``"../other/model.safetensors"``, an absolute path, or a link that
+    leads outside would load weights from somewhere the user never chose.
+    """
+    check_readable(index_path)
+    try:
+        index = json.loads(index_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CorruptCheckpointError(f"{index_path} is not valid JSON ({error}); download it again") from None
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict):
+        raise CorruptCheckpointError(
+            f"{index_path} should hold a JSON object with a \"weight_map\" object (tensor name -> "
+            f"shard file name), found {type(weight_map if isinstance(index, dict) else index).__name__}"
+        )
+    bad = [f"{k!r}: {v!r}" for k, v in weight_map.items() if not isinstance(v, str)]
+    if bad:
+        raise CorruptCheckpointError(
+            f"{index_path}: each weight_map entry should name a shard file (a string), found {', '.join(bad[:3])}"
+        )
+    folder = index_path.parent.resolve()
+    for name in sorted(set(weight_map.values())):
+        target = (index_path.parent / name).resolve()
+        if Path(name).is_absolute() or ".." in Path(name).parts or not target.is_relative_to(folder):
+            raise UnsafeCheckpointError(
+                f"{index_path} names the shard {name!r}, which is outside the checkpoint folder "
+                f"{index_path.parent}; shards must be files in that folder, so this index was refused"
+            )
+    return weight_map

@@ -88,15 +88,24 @@ def _quality(record: dict) -> str:
     return quality
 
 
+# What decides the result; output_dir, device, progress and logging do not.
+RECIPE_FIELDS = ("max_steps", "batch_size", "gradient_accumulation_steps", "learning_rate", "min_learning_rate",
+                 "warmup_steps", "weight_decay", "beta1", "beta2", "grad_clip", "seed")
+
+
 def _reproduce(record: dict, directory: Path) -> str:
+    """How this model came about: the shipped recipe, or a run whose settings differ from it."""
     from .shipped import default_train_config
 
     kind = record["kind"]
     shipped = default_train_config(SCRIPT_NAMES[kind], directory, device="cpu")
-    train = record["train_config"]
-    if train["max_steps"] != shipped.max_steps or train["batch_size"] != shipped.batch_size:
+    train, recipe = record["train_config"], shipped.to_dict()
+    differ = [f"{key} {train[key]} (shipped: {recipe[key]})" for key in RECIPE_FIELDS
+              if key in train and train[key] != recipe[key]]
+    if differ:
         return (f"This is a {train['max_steps']:,}-step run, not the shipped recipe "
-                f"({shipped.max_steps:,} steps x batch {shipped.batch_size}).")
+                f"({shipped.max_steps:,} steps x batch {shipped.batch_size}, `python scripts/train_shipped.py "
+                f"--only {SCRIPT_NAMES[kind]}`); its settings differ in {', '.join(differ)}.")
     return (f"Reproduce it with `python scripts/train_shipped.py --only {SCRIPT_NAMES[kind]}`: the recipe is "
             f"seeded, so the same hardware should give these numbers again within about 0.02 (bf16 and "
             f"compiled GPU kernels are not bit-for-bit; a second GPU run has not been made to check it).")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from minitransformers.tokenizers import bpe_files
 from minitransformers.tokenizers.base import Tokenizer
 from minitransformers.tokenizers.byte_level_bpe import ByteLevelBPETokenizer
 from minitransformers.tokenizers.char import VOCAB_FILE, CharTokenizer
@@ -19,6 +19,16 @@ def load_tokenizer(directory: str | Path) -> Tokenizer:
     (GPT-2); ``vocab.txt`` (BERT).
     """
     directory = Path(directory)
+    try:
+        return _load(directory)
+    except OSError as error:  # a file that is a folder, unreadable, ...: say which one
+        if error.errno is None:
+            raise  # our own "no tokenizer files" message
+        where = error.filename or directory
+        raise ValueError(f"cannot read the tokenizer file {where}: {error.strerror or error}") from None
+
+
+def _load(directory: Path) -> Tokenizer:
     if not directory.is_dir():
         raise FileNotFoundError(
             f"{directory} is not a folder; pass the folder that holds the tokenizer files"
@@ -26,9 +36,8 @@ def load_tokenizer(directory: str | Path) -> Tokenizer:
     if (directory / VOCAB_FILE).exists():
         return CharTokenizer.from_directory(directory)
     if (directory / "tokenizer.json").exists():
-        model_type = json.loads((directory / "tokenizer.json").read_text(encoding="utf-8"))[
-            "model"
-        ].get("type")
+        path = directory / "tokenizer.json"
+        model_type = bpe_files.model_section(path, bpe_files.read_json(path)).get("type")
         if model_type == "WordPiece":
             return WordPieceTokenizer.from_directory(directory)
         if model_type == "BPE":

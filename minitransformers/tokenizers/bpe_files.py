@@ -15,6 +15,35 @@ import json
 from pathlib import Path
 
 
+def read_json(path: str | Path) -> dict:
+    """A tokenizer file's JSON object, or a ``ValueError`` that names the file and the problem."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder; a tokenizer file was expected there") from None
+    except PermissionError:
+        raise ValueError(f"no permission to read {path}; fix its permissions (chmod a+r)") from None
+    except FileNotFoundError:
+        raise ValueError(f"{path} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); it is damaged, save it again") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} should hold a JSON object, found {type(data).__name__}")
+    return data
+
+
+def model_section(path: str | Path, data: dict) -> dict:
+    """The ``"model"`` object of a ``tokenizer.json``, which must hold a ``"vocab"``."""
+    model = data.get("model")
+    if not isinstance(model, dict) or "vocab" not in model:
+        raise ValueError(
+            f"{path} has no model vocabulary (expected \"model\": {{\"type\": ..., \"vocab\": ...}}); "
+            f"it is damaged or not a Hugging Face tokenizer.json"
+        )
+    return model
+
+
 def read_vocab_json(path: str | Path) -> dict[str, int]:
     """Read ``vocab.json``; a token that appears twice is an error (JSON would keep the last)."""
 
@@ -75,25 +104,28 @@ def read_tokenizer_json_bpe(
     path: str | Path,
 ) -> tuple[dict[str, int], list[tuple[str, str]], list[str], dict]:
     """Read a byte-level BPE ``tokenizer.json`` -> (vocab, merges, special tokens, model settings)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    model = data["model"]
+    data = read_json(path)
+    model = model_section(path, data)
     if model.get("type") != "BPE":
         raise ValueError(f"{path} holds a {model.get('type')} model, not BPE")
     vocab = dict(model["vocab"])
     merges = []
-    for merge in model["merges"]:
+    for merge in model.get("merges", []):
         # Older files write "a b", newer ones ["a", "b"].
         left, right = merge.split(" ") if isinstance(merge, str) else merge
         merges.append((left, right))
-    specials = []
+    specials, lstrip = [], []
     for added in data.get("added_tokens", []):
         vocab.setdefault(added["content"], added["id"])
         if added.get("special", False):
             specials.append(added["content"])
+            if added.get("lstrip", False):
+                lstrip.append(added["content"])
     pre = data.get("pre_tokenizer") or {}
     settings = {
         "add_prefix_space": pre.get("add_prefix_space", False),
         "ignore_merges": model.get("ignore_merges", False),
+        "lstrip_tokens": lstrip,
     }
     return vocab, merges, specials, settings
 
@@ -104,6 +136,7 @@ def write_tokenizer_json_bpe(
     merges: list[tuple[str, str]],
     specials: list[str],
     add_prefix_space: bool,
+    lstrip_tokens: frozenset[str] = frozenset(),
 ) -> None:
     """Write a ``tokenizer.json`` that Hugging Face ``tokenizers`` can load."""
     byte_level = {
@@ -121,7 +154,7 @@ def write_tokenizer_json_bpe(
                 "id": vocab[t],
                 "content": t,
                 "single_word": False,
-                "lstrip": False,
+                "lstrip": t in lstrip_tokens,  # the same rule the library applies when encoding
                 "rstrip": False,
                 "normalized": False,
                 "special": True,

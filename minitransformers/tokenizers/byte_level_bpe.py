@@ -10,21 +10,26 @@ Encoding a text:
    ``t h`` -> ``th``, ``Ġ th`` -> ``Ġth``, ``Ġth e`` -> ``Ġthe``;
 4. look the pieces up in the vocabulary.
 
-Step 3 is the slow part, and the same words come back again and again, so its
-result is remembered per word (``cache``). Decoding joins the pieces, turns
+Step 3 is the slow part. Rescanning the whole word for its best pair after
+every merge costs ``n`` per merge, ``n²`` per word: a 10,000-letter word
+without spaces took seconds. So the candidate pairs wait in a *heap* ordered
+by (rank, position), and the pieces form a linked list (``bpe_merge.py``):
+each merge touches only its two neighbours, ``n log n`` in all, as in
+Hugging Face ``tokenizers``. The same words come back again and again, so
+the result is also remembered per word (``cache``). Decoding joins the pieces, turns
 the characters back into bytes and reads them as UTF-8, so
 ``decode(encode(s)) == s`` for every string ``s``.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from minitransformers.tokenizers import bpe_files
+from minitransformers.tokenizers.bpe_merge import merge_by_rank
 from minitransformers.tokenizers.base import Tokenizer
 from minitransformers.tokenizers.byte_level import (
     GPT2_PATTERN,
@@ -52,9 +57,14 @@ class ByteLevelBPETokenizer(Tokenizer):
         frame: ``"none"`` adds no special tokens (GPT-2); ``"bert"`` frames texts as
             ``cls A sep [B sep]`` with segment ids, for a BERT trained on this vocabulary.
 
+        lstrip_tokens: special tokens that swallow the whitespace before them
+            (default: the mask token). Written as ``"lstrip": true`` in ``tokenizer.json``,
+            so Hugging Face ``tokenizers`` splits texts exactly as this class does.
+
     As in RoBERTa, the mask token swallows the space before it: in ``"the <mask>."``
     the mask stands for a whole word such as ``"Ġquestion"``, which is how masked
     training examples look, instead of leaving a stray ``"Ġ"`` token in front of it.
+    Decoding gives that space back: ``"the <mask>."`` round-trips.
     """
 
     def __init__(
@@ -67,6 +77,7 @@ class ByteLevelBPETokenizer(Tokenizer):
         ignore_merges: bool = False,
         padding_side: str = "right",
         frame: str = "none",
+        lstrip_tokens: Sequence[str] | None = None,
     ) -> None:
         if special_tokens is None:
             special_tokens = {"bos": ENDOFTEXT, "eos": ENDOFTEXT} if ENDOFTEXT in vocab else {}
@@ -82,6 +93,12 @@ class ByteLevelBPETokenizer(Tokenizer):
         if frame == "bert" and (self.cls_token_id is None or self.sep_token_id is None):
             raise ValueError("frame='bert' needs 'cls' and 'sep' special tokens")
         self.frame = frame
+        if lstrip_tokens is None:
+            lstrip_tokens = [self.special_tokens["mask"]] if "mask" in self.special_tokens else []
+        unknown = [t for t in lstrip_tokens if t not in self.all_special_tokens]
+        if unknown:
+            raise ValueError(f"lstrip_tokens {unknown} are not special tokens of this tokenizer")
+        self.lstrip_tokens = frozenset(lstrip_tokens)
         self.cache: dict[str, list[int]] = {}  # word -> ids; see the module docstring
 
     # ------------------------------------------------------------------ the algorithm
@@ -89,22 +106,7 @@ class ByteLevelBPETokenizer(Tokenizer):
         """Split one word, already in byte characters (``"Ġthe"``), into BPE pieces."""
         if self.ignore_merges and word in self.vocab:
             return [word]
-        pieces = list(word)
-        while len(pieces) > 1:
-            pairs = itertools.pairwise(pieces)
-            best = min(pairs, key=lambda pair: self.ranks.get(pair, float("inf")))
-            if best not in self.ranks:
-                break  # no adjacent pair was ever learned: done
-            merged, i = [], 0
-            while i < len(pieces):  # merge every occurrence, left to right
-                if i + 1 < len(pieces) and (pieces[i], pieces[i + 1]) == best:
-                    merged.append(pieces[i] + pieces[i + 1])
-                    i += 2
-                else:
-                    merged.append(pieces[i])
-                    i += 1
-            pieces = merged
-        return pieces
+        return merge_by_rank(list(word), self.ranks)
 
     def _word_ids(self, word: str) -> list[int]:
         """Ids of one pre-tokenized word (raw text), computed once and then cached."""
@@ -141,15 +143,16 @@ class ByteLevelBPETokenizer(Tokenizer):
         return super().encode_ordinary(text)
 
     def split_on_special_tokens(self, text: str) -> list[tuple[str, bool]]:
-        """Like the base class, but a space just before the mask token belongs to the mask."""
+        """Like the base class, but the whitespace just before an ``lstrip`` token (the mask)
+        belongs to that token, as ``"lstrip": true`` means in ``tokenizers``."""
         pieces = super().split_on_special_tokens(text)
-        mask = self.special_tokens.get("mask")
-        if mask is None:
+        if not self.lstrip_tokens:
             return pieces
         for i in range(len(pieces) - 1):
             piece, is_special = pieces[i]
-            if not is_special and pieces[i + 1] == (mask, True) and piece.endswith(" "):
-                pieces[i] = (piece[:-1], False)
+            following, following_is_special = pieces[i + 1]
+            if not is_special and following_is_special and following in self.lstrip_tokens:
+                pieces[i] = (piece.rstrip(), False)
         return [(piece, is_special) for piece, is_special in pieces if piece]
 
     def _add_special_tokens(
@@ -182,8 +185,20 @@ class ByteLevelBPETokenizer(Tokenizer):
         return labels
 
     def _tokens_to_text(self, tokens: list[str]) -> str:
-        """Pieces -> bytes -> UTF-8 text; invalid byte sequences become "�" (U+FFFD)."""
-        return byte_chars_to_text(tokens)
+        """Pieces -> bytes -> UTF-8 text; invalid byte sequences become "�" (U+FFFD).
+
+        An ``lstrip`` token (the mask) took the space before it when encoding, so
+        decoding puts one back after a word: ``"the <mask>."`` round-trips.
+        """
+        text, run = "", []
+        for token in tokens:
+            if token in self.lstrip_tokens:
+                text += byte_chars_to_text(run)
+                run = []
+                text += (" " if text and not text[-1].isspace() else "") + token
+            else:
+                run.append(token)
+        return text + byte_chars_to_text(run)
 
     # ------------------------------------------------------------------ files
     @classmethod
@@ -200,7 +215,7 @@ class ByteLevelBPETokenizer(Tokenizer):
         """Load a Hugging Face ``tokenizer.json`` with a BPE model."""
         vocab, merges, specials, settings = bpe_files.read_tokenizer_json_bpe(path)
         kwargs.setdefault("extra_special_tokens", specials)
-        return cls(vocab, merges, **settings, **kwargs)
+        return cls(vocab, merges, **{**settings, **kwargs})
 
     @classmethod
     def from_directory(cls, directory: str | Path) -> ByteLevelBPETokenizer:
@@ -218,6 +233,7 @@ class ByteLevelBPETokenizer(Tokenizer):
                     "add_prefix_space",
                     "padding_side",
                     "frame",
+                    "lstrip_tokens",
                 )
                 if k in settings
             }
@@ -241,6 +257,7 @@ class ByteLevelBPETokenizer(Tokenizer):
             self.merges,
             self.all_special_tokens,
             self.add_prefix_space,
+            self.lstrip_tokens,
         )
         roles = set(self.special_tokens.values())
         settings = {
@@ -250,6 +267,7 @@ class ByteLevelBPETokenizer(Tokenizer):
             "add_prefix_space": self.add_prefix_space,
             "padding_side": self.padding_side,
             "frame": self.frame,
+            "lstrip_tokens": sorted(self.lstrip_tokens),
         }
         (directory / "tokenizer_config.json").write_text(
             json.dumps(settings, indent=2), encoding="utf-8"

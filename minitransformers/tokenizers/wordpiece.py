@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from minitransformers.tokenizers import bpe_files
 from minitransformers.tokenizers.base import Tokenizer
 from minitransformers.tokenizers.bert_pretokenizer import BertPreTokenizer
 
@@ -139,8 +140,8 @@ class WordPieceTokenizer(Tokenizer):
     @classmethod
     def from_tokenizer_json(cls, path: str | Path) -> WordPieceTokenizer:
         """Read a Hugging Face ``tokenizer.json`` whose model is WordPiece (BERT normaliser)."""
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        model = data["model"]
+        data = bpe_files.read_json(path)
+        model = bpe_files.model_section(path, data)
         if model.get("type") != "WordPiece":
             raise ValueError(f"{path} holds a {model.get('type')} model, not WordPiece")
         norm = data.get("normalizer") or {}

@@ -348,8 +348,17 @@ class Trainer:
 
     def load_checkpoint(self, path: str | Path | None = None) -> None:
         """Restore the state saved by :meth:`save_checkpoint`; training continues from its step."""
-        state = ckpt.load_checkpoint(path or self.checkpoint_path)
-        self.model.load_state_dict(state["model"])
+        path = path or self.checkpoint_path
+        state = ckpt.load_checkpoint(path)
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as error:  # missing keys or other shapes: another architecture or size
+            first = str(error).splitlines()[1].strip() if "\n" in str(error) else str(error)
+            raise ValueError(
+                f"the checkpoint {path} holds a model of another architecture or size than this one "
+                f"({first}); resume with the model settings it was trained with, or start a new run "
+                f"in another output folder"
+            ) from None
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         if state.get("grad_scaler"):
