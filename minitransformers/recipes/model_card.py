@@ -98,6 +98,10 @@ def _reproduce(record: dict, directory: Path) -> str:
     from .shipped import default_train_config
 
     kind = record["kind"]
+    if record.get("trained_at_commit"):
+        return (f"It was trained with the recipe of commit {record['trained_at_commit']} "
+                f"(`python scripts/train_shipped.py --only {SCRIPT_NAMES[kind]}` there); the recipe has "
+                f"changed since, see *Known problems*.")
     shipped = default_train_config(SCRIPT_NAMES[kind], directory, device="cpu")
     train, recipe = record["train_config"], shipped.to_dict()
     differ = [f"{key} {train[key]} (shipped: {recipe[key]})" for key in RECIPE_FIELDS
