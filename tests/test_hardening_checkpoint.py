@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_training import make_config, new_trainer
+from test_training import _one_thread, make_config, new_trainer  # noqa: F401 (autouse fixture)
 
 from minitransformers.training import checkpoint as ckpt
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture
