@@ -88,3 +88,18 @@ def test_checkpoint_kind(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "llama"}))
     with pytest.raises(ValueError, match="BERT or GPT-2"):
         checkpoint_kind(tmp_path)
+
+
+def test_recipe_resumes_from_the_previous_checkpoint_when_the_latest_is_gone(tmp_path):
+    from minitransformers.recipes.shipped import _train_keeping_best
+    from tests.test_training import make_config, new_trainer
+
+    config = make_config(max_steps=8, eval_every=2, checkpoint_every=2, keep_best=True, output_dir=str(tmp_path))
+    first = new_trainer(config)
+    first.train(until_step=6)  # checkpoints at 4 (kept as previous) and 6
+    (tmp_path / "checkpoint.pt").unlink()
+    resumed = new_trainer(config, model_seed=3)
+    with pytest.warns(UserWarning, match="previous checkpoint"):
+        outcome = _train_keeping_best(resumed, resume=True, time_budget_s=None)
+    assert resumed.step == 8 and resumed.history[0]["step"] == 1  # history came back from step 4's checkpoint
+    assert outcome["best_step"] == resumed.best["step"]

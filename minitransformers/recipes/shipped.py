@@ -26,6 +26,7 @@ from ..config import BertConfig, GPTConfig
 from ..device import describe_device, pick_device
 from ..models import BertForPreTraining, GPTLMHeadModel
 from ..training import TrainConfig, Trainer, seed_everything
+from ..training.checkpoint import previous_path
 from .evaluation import evaluate_checkpoint_model
 from .model_card import write_model_card
 from .shakespeare_data import (
@@ -71,7 +72,8 @@ def default_train_config(kind: str, output_dir: Path, device: str = "auto", step
 
 def _train_keeping_best(trainer: Trainer, resume: bool, time_budget_s: float | None) -> dict:
     """Train to the end (or until the time budget runs out), then restore the best evaluated weights."""
-    if resume and trainer.checkpoint_path.exists():
+    saved = trainer.checkpoint_path.exists() or previous_path(trainer.checkpoint_path).exists()
+    if resume and saved:  # load_checkpoint falls back to the previous checkpoint when the latest is gone
         trainer.load_checkpoint()
         if trainer.context.is_main:
             print(f"resumed from {trainer.checkpoint_path} at step {trainer.step} "
