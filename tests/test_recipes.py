@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -103,3 +104,20 @@ def test_recipe_resumes_from_the_previous_checkpoint_when_the_latest_is_gone(tmp
         outcome = _train_keeping_best(resumed, resume=True, time_budget_s=None)
     assert resumed.step == 8 and resumed.history[0]["step"] == 1  # history came back from step 4's checkpoint
     assert outcome["best_step"] == resumed.best["step"]
+
+
+@pytest.mark.parametrize("folder", ["weights/mini-gpt-shakespeare", "weights/mini-bert-shakespeare"])
+def test_shipped_float16_weights_load_as_float32_and_match_transformers(folder):
+    transformers = pytest.importorskip("transformers")
+    from minitransformers import BertForPreTraining, GPTLMHeadModel
+
+    ours_class, theirs_class = ((GPTLMHeadModel, transformers.GPT2LMHeadModel) if "gpt" in folder
+                                else (BertForPreTraining, transformers.BertForPreTraining))
+    assert json.loads((Path(folder) / "config.json").read_text())["dtype"] == "float16"
+    ours = ours_class.from_pretrained(folder)
+    theirs = theirs_class.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
+    assert all(p.dtype == torch.float32 for p in ours.parameters())
+    ids = torch.randint(5, 8000, (2, 40), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = theirs(ids).logits if "gpt" in folder else theirs(ids).prediction_logits
+        torch.testing.assert_close(ours(ids).logits, expected, atol=1e-4, rtol=1e-4)
