@@ -42,14 +42,19 @@ def _step_logits(model, ids, attention_mask=None, **options):
     return out, torch.stack(seen)
 
 
+def _assert_cache_changes_nothing(model, ids, mask=None):
+    """Greedy ids identical and step logits within 1e-5, with the cache and without it."""
+    cached, cached_logits = _step_logits(model, ids, mask)
+    uncached, uncached_logits = _step_logits(model, ids, mask, use_cache=False)
+    assert torch.equal(cached, uncached)
+    torch.testing.assert_close(cached_logits, uncached_logits, atol=1e-5, rtol=0)
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_cached_greedy_ids_and_logits_equal_no_cache(variant):
     model = _model(**VARIANTS[variant])
     ids = torch.randint(0, 60, (2, 7), generator=torch.Generator().manual_seed(3))
-    cached, cached_logits = _step_logits(model, ids)
-    uncached, uncached_logits = _step_logits(model, ids, use_cache=False)
-    assert torch.equal(cached, uncached)
-    torch.testing.assert_close(cached_logits, uncached_logits, atol=1e-5, rtol=0)
+    _assert_cache_changes_nothing(model, ids)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -58,10 +63,7 @@ def test_left_padded_batch_with_the_cache_equals_no_cache(variant):
     ids = torch.randint(0, 60, (3, 8), generator=torch.Generator().manual_seed(4))
     mask = torch.ones_like(ids)
     mask[0, :5], mask[1, :2] = 0, 0  # rows of 3, 6 and 8 real tokens, padded on the left
-    cached, cached_logits = _step_logits(model, ids, mask)
-    uncached, uncached_logits = _step_logits(model, ids, mask, use_cache=False)
-    assert torch.equal(cached, uncached)
-    torch.testing.assert_close(cached_logits, uncached_logits, atol=1e-5, rtol=0)
+    _assert_cache_changes_nothing(model, ids, mask)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
