@@ -222,12 +222,14 @@ class MultiHeadAttention(nn.Module):
         """The same computation through ``torch.nn.functional.scaled_dot_product_attention``.
 
         With no padding and no bias, a causal layer only says ``is_causal``:
-        no mask tensor is built, and torch picks its fastest kernel.
+        no mask tensor is built, and torch picks its fastest kernel. One new
+        token after cached ones (a generation step) is the last position, so
+        it may see every key: no mask at all.
         """
         dropout = self.attention_dropout.p if self.training else 0.0
         t, s = q.shape[2], k.shape[2]
-        if mask is None and bias is None and (t == s or not self.causal):
-            return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=self.causal)
+        if mask is None and bias is None and (t == s or t == 1 or not self.causal):
+            return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=self.causal and t > 1)
         if self.causal:
             mask = combine_masks(causal_mask(t, s, device=q.device), mask)
         additive = None if mask is None else to_additive(mask, q.dtype)

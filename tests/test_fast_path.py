@@ -85,3 +85,35 @@ def test_gelu_tanh_is_torchs_fused_gelu():
     by_formula = 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
     torch.testing.assert_close(ACTIVATIONS["gelu_tanh"](x), by_formula, atol=1e-6, rtol=1e-6)
     assert ACTIVATIONS["gelu_tanh"].func is F.gelu
+
+
+def test_a_one_token_cached_step_attends_without_a_mask(monkeypatch):
+    """A generation step's single new token is the last position: it may see every key."""
+    manual, fast = _pair(GPTConfig, GPTLMHeadModel)
+    ids = torch.randint(0, 1000, (2, 7))
+    seen = []
+    original = F.scaled_dot_product_attention
+
+    def spy(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, **kwargs):
+        seen.append((q.shape[2], k.shape[2], attn_mask, is_causal))
+        return original(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal, **kwargs)
+
+    monkeypatch.setattr(F, "scaled_dot_product_attention", spy)
+    with torch.no_grad():
+        cache = new_cache(fast.config.n_layers)
+        fast(ids[:, :6], cache=cache)
+        seen.clear()
+        step = fast(ids[:, 6:], cache=cache).logits
+        expected = manual(ids).logits[:, 6:]
+    assert seen == [(1, 7, None, False)] * fast.config.n_layers
+    torch.testing.assert_close(step, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_generate_without_padding_builds_no_mask_and_matches_manual(monkeypatch):
+    manual, fast = _pair(GPTConfig, GPTLMHeadModel)
+    prompt = torch.randint(0, 1000, (2, 5))
+    expected = manual.generate(prompt, max_new_tokens=6, eos_token_id=[])
+    monkeypatch.setattr("minitransformers.masks.causal_mask", None)  # building a mask would fail
+    monkeypatch.setattr("minitransformers.attention.causal_mask", None)
+    monkeypatch.setattr("minitransformers.models.gpt.padding_mask", None)
+    assert torch.equal(fast.generate(prompt, max_new_tokens=6, eos_token_id=[]), expected)

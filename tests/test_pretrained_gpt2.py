@@ -79,6 +79,24 @@ def test_lm_checkpoint_matches_transformers(tmp_path, name, left):
     assert_close_at_real(out.logits, ref.logits, mask)
 
 
+@pytest.mark.parametrize("attn_impl", ["manual", "sdpa"])
+def test_lm_loss_matches_transformers_with_ignored_labels(tmp_path, attn_impl):
+    """transformers shifts the labels inside its loss; so do we: same loss, same gradients."""
+    reference = hf_model(transformers.GPT2LMHeadModel, "gelu_new-2x4", seed=5)
+    reference.save_pretrained(tmp_path)
+    model = GPTLMHeadModel.from_pretrained(tmp_path, attn_impl=attn_impl)
+    ids = torch.randint(0, CONFIGS["gelu_new-2x4"]["vocab_size"], (3, 12), generator=torch.Generator().manual_seed(6))
+    labels = ids.clone()
+    labels[0, 4:7] = -100  # ignored targets (e.g. a prompt that should not be learned)
+    labels[2, -1] = -100
+    ours, theirs = model(ids, labels=labels).loss, reference(ids, labels=labels).loss
+    torch.testing.assert_close(ours, theirs, atol=ATOL, rtol=1e-5)
+    ours.backward()
+    theirs.backward()
+    torch.testing.assert_close(model.gpt.token_embeddings.weight.grad, reference.transformer.wte.weight.grad,
+                               atol=ATOL, rtol=1e-4)
+
+
 @pytest.mark.parametrize("name", ["gelu_new-2x4", "relu-3x6"])
 def test_greedy_generation_matches_transformers(tmp_path, name):
     reference = hf_model(transformers.GPT2LMHeadModel, name, seed=2)

@@ -94,6 +94,9 @@ def generate_stream(
     # Our LM heads can skip the logits of every position but the last; other models just run.
     accepts = inspect.signature(model.forward).parameters
     last_only = {"only_last_position": True} if "only_last_position" in accepts else {}
+    # Without padding the mask hides nothing: our models then need none, and their fused
+    # attention skips building masks in every layer at every step. Other models get it as usual.
+    pass_mask = bool((attention_mask == 0).any()) or not last_only
     was_training = model.training
     model.eval()  # dropout off: generation should not be random unless we sample
     try:
@@ -109,8 +112,8 @@ def generate_stream(
                     for layer in cache:
                         layer.clear()
                 logits = model(
-                    step_ids, attention_mask=step_mask, position_ids=step_positions, cache=cache,
-                    **last_only,
+                    step_ids, attention_mask=step_mask if pass_mask else None, position_ids=step_positions,
+                    cache=cache, **last_only,
                 ).logits[:, -1]  # (b, v): scores for the token after the last one
             next_token = choose_next_token(
                 logits, temperature=temperature, top_k=top_k, top_p=top_p,
