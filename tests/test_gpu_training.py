@@ -31,3 +31,18 @@ def test_compiled_bf16_training_matches_eager_and_keeps_the_best():
     assert compiled.best["step"] is not None
     compiled.restore_best()
     assert compiled.evaluate() == pytest.approx(compiled.best["loss"], rel=1e-3)
+
+
+def test_a_cuda_step_does_not_read_the_batch_back_from_the_gpu(monkeypatch):
+    seed_everything(0)
+    model = GPTLMHeadModel(GPTConfig.preset("tiny", attn_impl="sdpa"))
+    ids = torch.randint(1000, (4096,), generator=torch.Generator().manual_seed(0))
+    trainer = Trainer(model, CausalLMDataset(ids, 64), TrainConfig(
+        max_steps=3, batch_size=8, learning_rate=1e-3, min_learning_rate=1e-4, warmup_steps=1, eval_every=0,
+        log_every=3, device="cuda", progress=False))
+    devices = []
+    original = torch.aminmax
+    monkeypatch.setattr(torch, "aminmax",
+                        lambda tensor, **kw: devices.append(tensor.device.type) or original(tensor, **kw))
+    trainer.train()
+    assert devices == ["cpu"] * 3  # checked on the host before the copy, never on the GPU

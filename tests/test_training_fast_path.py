@@ -199,3 +199,48 @@ def test_packed_pairs_give_no_length_cue_and_keep_paragraph_breaks():
     assert a_lengths.std() > 3
     assert abs(a_lengths[labels == 0].mean() - a_lengths[labels == 1].mean()) < 0.25 * a_lengths.mean()
     assert 0.35 < labels.float().mean() < 0.65
+
+
+def _gpt_trainer(token_ids: torch.Tensor) -> Trainer:
+    from minitransformers import GPTConfig, GPTLMHeadModel
+
+    model = GPTLMHeadModel(GPTConfig.preset("tiny", hidden_dropout=0.0, attention_dropout=0.0))
+    config = TrainConfig(max_steps=2, batch_size=4, learning_rate=1e-3, min_learning_rate=1e-4, warmup_steps=1,
+                         eval_every=0, progress=False, device="cpu")
+    return Trainer(model, CausalLMDataset(token_ids, 16), config)
+
+
+def test_batches_checked_on_the_host_spare_the_model_reading_its_inputs(monkeypatch):
+    # On a GPU the trainer checks each batch on the CPU, so the model's forward need not read
+    # the ids back from the device (a wait at every step). Forced here on the CPU.
+    trainer = _gpt_trainer(torch.randint(0, 1000, (400,)))
+    assert trainer._check_on_host is False  # CPU: the model checks by itself, for free
+    trainer._check_on_host = True
+    reads = []
+    original = torch.aminmax
+    monkeypatch.setattr(torch, "aminmax", lambda tensor, **kw: reads.append(tensor.shape) or original(tensor, **kw))
+    trainer.train()
+    assert reads == [(4, 16)] * 2  # one read per step, of the CPU batch in the trainer, none in the model
+
+
+def test_a_bad_batch_checked_on_the_host_is_one_clear_error():
+    token_ids = torch.randint(0, 1000, (400,))
+    token_ids[5] = 5000  # past the tiny preset's 1000-token vocabulary
+    trainer = _gpt_trainer(token_ids)
+    trainer._check_on_host = True
+    with pytest.raises(ValueError, match="input_ids contains 5000, outside the vocabulary"):
+        trainer.evaluate(CausalLMDataset(token_ids, 16))
+
+
+def test_inside_values_checked_elsewhere_the_model_skips_its_value_checks():
+    from minitransformers import GPTConfig, GPTLMHeadModel
+    from minitransformers.models.base import values_checked_elsewhere
+
+    model = GPTLMHeadModel(GPTConfig.preset("tiny")).eval()
+    ids = torch.tensor([[1, 2, 1000]])  # 1000 is one past the vocabulary
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        model(ids)
+    with values_checked_elsewhere(), pytest.raises(IndexError):  # unchecked: torch's own error
+        model(ids)
+    with pytest.raises(ValueError, match="outside the vocabulary"):  # the context ended
+        model(ids)

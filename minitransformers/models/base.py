@@ -8,6 +8,8 @@ message, not deep inside torch.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -31,10 +33,29 @@ def find_body(model: nn.Module) -> tuple[nn.Module, str]:
     return model, ""
 
 
-def _is_compiling() -> bool:
+_values_checked_elsewhere = False  # see values_checked_elsewhere()
+
+
+@contextlib.contextmanager
+def values_checked_elsewhere() -> Iterator[None]:
+    """Inside, models skip reading their inputs' values: the caller has checked them already.
+
+    Reading a GPU tensor's values makes the CPU wait for the GPU. The Trainer
+    checks each batch on the CPU, before copying it to the GPU, and runs the
+    model inside this context, so training never waits on these checks.
+    """
+    global _values_checked_elsewhere
+    before, _values_checked_elsewhere = _values_checked_elsewhere, True
+    try:
+        yield
+    finally:
+        _values_checked_elsewhere = before
+
+
+def _skip_value_checks() -> bool:
     # Value checks read tensor contents (a device sync and a graph break
-    # under torch.compile), so compiled models skip them.
-    return torch.compiler.is_compiling()
+    # under torch.compile), so compiled models skip them, as do callers that checked.
+    return torch.compiler.is_compiling() or _values_checked_elsewhere
 
 
 def check_ids(name: str, ids: torch.Tensor, upper: int, what: str) -> None:
@@ -46,7 +67,7 @@ def check_ids(name: str, ids: torch.Tensor, upper: int, what: str) -> None:
         raise ValueError(f"{name} must have shape (batch, seq_len), got shape {tuple(ids.shape)}{hint}")
     if ids.dtype.is_floating_point or ids.dtype == torch.bool or ids.dtype.is_complex:
         raise TypeError(f"{name} must hold integer ids (torch.long), got dtype {ids.dtype}")
-    if ids.numel() == 0 or _is_compiling():
+    if ids.numel() == 0 or _skip_value_checks():
         return
     low, high = (int(v) for v in torch.aminmax(ids))  # one pass, one device sync
     if low < 0 or high >= upper:
@@ -80,9 +101,14 @@ def check_inputs(
                 f"attention_mask has shape {tuple(attention_mask.shape)} but input_ids needs "
                 f"({b}, {total}) (batch, cached + new tokens): one 1/0 entry per token"
             )
-        if attention_mask.dtype.is_floating_point and not _is_compiling():
-            if not torch.all((attention_mask == 0) | (attention_mask == 1)):
-                raise ValueError("attention_mask must contain only 1 (real token) and 0 (padding)")
+        check_mask_values(attention_mask)
+
+
+def check_mask_values(attention_mask: torch.Tensor) -> None:
+    """A float ``attention_mask`` must hold only 1.0 and 0.0 (integer and bool masks cannot go wrong)."""
+    if attention_mask.dtype.is_floating_point and not _skip_value_checks():
+        if not torch.all((attention_mask == 0) | (attention_mask == 1)):
+            raise ValueError("attention_mask must contain only 1 (real token) and 0 (padding)")
 
 
 
@@ -166,7 +192,7 @@ def check_positions(position_ids: torch.Tensor, batch: int, t: int, max_position
         )
     if position_ids.dtype.is_floating_point or position_ids.dtype == torch.bool or position_ids.dtype.is_complex:
         raise TypeError(f"position_ids must hold integer positions (torch.long), got dtype {position_ids.dtype}")
-    if position_ids.numel() and not _is_compiling():
+    if position_ids.numel() and not _skip_value_checks():
         low, high = (int(v) for v in torch.aminmax(position_ids))
         if low < 0:
             raise ValueError(f"position_ids contains {low}; positions count from 0")

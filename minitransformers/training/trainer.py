@@ -47,6 +47,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm  # plain text bars: work in terminals and notebooks without ipywidgets
 
+from minitransformers.models.base import check_ids, check_mask_values, values_checked_elsewhere
 from minitransformers.training import checkpoint as ckpt
 from minitransformers.training.config import TrainConfig
 from minitransformers.training.distributed import (
@@ -60,6 +61,16 @@ from minitransformers.training.distributed import (
 from minitransformers.training.optim import make_optimizer, make_scheduler
 
 CHECKPOINT_NAME = "checkpoint.pt"
+
+
+def check_batch_values(batch: dict[str, torch.Tensor], config) -> None:
+    """The value checks our models make on their inputs, run here on a CPU batch."""
+    if "input_ids" in batch:
+        check_ids("input_ids", batch["input_ids"], config.vocab_size, "the vocabulary")
+    if "token_type_ids" in batch and hasattr(config, "type_vocab_size"):
+        check_ids("token_type_ids", batch["token_type_ids"], config.type_vocab_size, "the segment ids")
+    if "attention_mask" in batch:
+        check_mask_values(batch["attention_mask"])
 
 
 def seed_everything(seed: int) -> None:
@@ -136,6 +147,11 @@ class Trainer:
         self.grad_scaler = torch.amp.GradScaler(
             self.context.device.type, enabled=config.autocast_dtype == "float16"
         )
+        # Our models check token ids by reading them, which on a GPU makes the CPU wait for it
+        # at every step; there the trainer checks each batch on the CPU before copying it.
+        self._check_on_host = (
+            self.context.device.type == "cuda" and hasattr(getattr(model, "config", None), "vocab_size")
+        )
         self.step = 0
         self.history: list[dict[str, float]] = []
         # The lowest evaluation loss so far, its step, and (with keep_best) its weights on the CPU.
@@ -166,6 +182,8 @@ class Trainer:
             batch = dataset.batch(torch.as_tensor(indices, dtype=torch.long))
         else:
             batch = self.collate_fn([dataset[index] for index in indices])
+        if self._check_on_host:
+            check_batch_values(batch, self.model.config)
         if self.context.device.type != "cuda":
             return {key: value.to(self.context.device) for key, value in batch.items()}
         # Pinned host memory lets the copy run asynchronously, overlapping the previous step.
@@ -179,7 +197,9 @@ class Trainer:
         autocast = torch.autocast(
             self.context.device.type, dtype=getattr(torch, dtype or "bfloat16"), enabled=bool(dtype)
         )
-        with autocast:
+        # On a GPU the batch was checked on the CPU (_collate): the model need not read it back.
+        checked = values_checked_elsewhere() if self._check_on_host else contextlib.nullcontext()
+        with autocast, checked:
             output = model(**batch)
         loss = output["loss"] if isinstance(output, dict) else getattr(output, "loss", None)
         if loss is None:
