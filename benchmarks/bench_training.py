@@ -46,8 +46,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import statistics
 
-from common import Row, compare_times, machine_description, median_time, resolve_device
+from common import Row, machine_description, median_time, resolve_device, round_times
 from common import format_table
 from reference_gpt import ReferenceGPT, ReferenceTraining
 
@@ -110,12 +111,16 @@ def compare_steps(name: str, device: torch.device, rounds: int, steps: int, comp
                    note="TrainConfig has no compile field in this version: not measured")
     reference = reference_training(name, data, device, compile)
     warmup = 2 if compile else 1
-    times = compare_times({"ours": lambda: ours(steps), "reference": lambda: reference(steps)},
-                          device, warmup=warmup, repeats=rounds)
-    ours_ms, reference_ms = (1e3 * times[key] / steps for key in ("ours", "reference"))
+    times = round_times({"ours": lambda: ours(steps), "reference": lambda: reference(steps)},
+                        device, warmup=warmup, repeats=rounds)
+    ours_ms, reference_ms = (1e3 * statistics.median(times[key]) / steps for key in ("ours", "reference"))
+    # Each round's own ratio: their spread says how far this machine's noise moves one comparison.
+    per_round = sorted(a / b for a, b in zip(times["ours"], times["reference"]))
+    low, high = per_round[len(per_round) // 4], per_round[(3 * len(per_round)) // 4]
     print(f"  {name:<12} {label:<28} ours {ours_ms:8.2f} ms/step  reference {reference_ms:8.2f} ms/step  "
-          f"ratio {ours_ms / reference_ms:.2f}", flush=True)
-    return Row("training", f"{name} {label} vs plain PyTorch", ours_ms, reference_ms, "ms/step")
+          f"ratio {ours_ms / reference_ms:.2f}  (per round, middle half: {low:.2f}-{high:.2f})", flush=True)
+    return Row("training", f"{name} {label} vs plain PyTorch", ours_ms, reference_ms, "ms/step",
+               note=f"rounds {low:.2f}-{high:.2f}")
 
 
 def reference_rows(device: torch.device, quick: bool, compile: bool = True) -> list[Row]:
@@ -131,7 +136,7 @@ def reference_rows(device: torch.device, quick: bool, compile: bool = True) -> l
     threads_before = torch.get_num_threads()
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        nano_rounds, mini_rounds = (5, 3) if quick else (9, 5)
+        nano_rounds, mini_rounds = (5, 3) if quick else (15, 9)
         rows.append(compare_steps("nanoGPT-cpu", device, nano_rounds, 3, label=f"fp32 {threads} thr sdpa"))
         if not quick:
             rows.append(compare_steps("nanoGPT-cpu", device, nano_rounds, 3, attn_impl="manual",

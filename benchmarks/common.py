@@ -98,6 +98,14 @@ def compare_times(
     Interleaving means a burst of load from another process on this shared
     machine slows every contestant alike, instead of whichever ran then.
     """
+    rounds = round_times(fns, device, warmup=warmup, repeats=repeats)
+    return {name: statistics.median(values) for name, values in rounds.items()}
+
+
+def round_times(
+    fns: dict[str, Callable[[], object]], device: torch.device, *, warmup: int = 1, repeats: int = 5
+) -> dict[str, list[float]]:
+    """Seconds of each ``fns[name]()`` in every round of a round-robin (see ``compare_times``)."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -109,7 +117,7 @@ def compare_times(
             fn()
             synchronize(device)
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
 
 
 def cpu_model() -> str:
