@@ -1,6 +1,7 @@
 """Benchmark: generation speed of mini-GPT with and without the KV cache, compiled, and against transformers.
 
 Run:  python benchmarks/bench_generation.py [--quick] [--device cuda] [--compile | --no-compile]
+      python benchmarks/bench_generation.py --profile [--contexts 1024]   # prefill vs decode, top operators
 
 Builds a GPT-2-shaped model (random weights: speed does not depend on
 them) with ``transformers``, saves it with ``save_pretrained`` and loads
@@ -143,6 +144,48 @@ def run(device: torch.device, quick: bool, *, contexts: list[int] | None = None,
     return rows
 
 
+def profile_split(device: torch.device, context: int, n_new: int, dtype: torch.dtype | None = None) -> None:
+    """Where generation time goes, GPT-2 small: prefill vs per-token decode, and the top operators.
+
+    For ours (hand-written and sdpa) and ``transformers`` (eager and sdpa):
+    the prefill is a generation of one token, the decode cost per token is
+    ``(time(n) - time(1)) / (n - 1)`` (medians of 3, round-robin); then one
+    ``torch.profiler`` table per contestant for a whole ``n``-token generation.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
+    config = transformers.GPT2Config()
+    transformers.utils.logging.disable_progress_bar()
+    prompt = torch.randint(0, config.vocab_size, (1, context - n_new),
+                           generator=torch.Generator().manual_seed(context)).to(device)
+    with torch.no_grad():
+        models = build_models(config, device, dtype)
+
+        def runner(name, n):
+            model = models[name]
+            if name.startswith("ours"):
+                return lambda: generate(model, prompt, n, eos_token_id=[])
+            return lambda: model.generate(prompt, max_new_tokens=n, min_new_tokens=n, do_sample=False,
+                                          pad_token_id=config.eos_token_id)
+
+        names = {"ours": "ours, hand-written", "hf_eager": "transformers, eager",
+                 "ours_sdpa": "ours, sdpa", "hf": "transformers, sdpa"}
+        runners = {(name, n): runner(name, n) for name in names for n in (1, n_new)}
+        seconds = compare_times(runners, device, warmup=1, repeats=3)
+        print(f"GPT-2 small, {dtype}, context {context} ({context - n_new} prompt + {n_new} new tokens), "
+              f"batch 1, greedy, medians of 3:")
+        for name, label in names.items():
+            prefill, whole = seconds[(name, 1)], seconds[(name, n_new)]
+            decode = (whole - prefill) / (n_new - 1)
+            print(f"  {label:<22} prefill {prefill * 1e3:8.1f} ms   decode {decode * 1e3:6.1f} ms/token")
+        for name, label in names.items():
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                runners[(name, n_new)]()
+            print(f"\n== {label}: one generation of {n_new} tokens")
+            print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -160,11 +203,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--skip-no-cache-above", type=int, default=None,
                         help="skip the slow no-cache run for contexts longer than this")
+    parser.add_argument("--profile", action="store_true",
+                        help="GPT-2 small at the first context: prefill vs decode time and top operators")
     args = parser.parse_args()
     device = resolve_device(args.device)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     print(machine_description(device) + "\n")
+    if args.profile:
+        profile_split(device, (args.contexts or [256])[0], args.new_tokens or 16,
+                      args.dtype and getattr(torch, args.dtype))
+        return
     rows = run(device, args.quick, contexts=args.contexts, n_new=args.new_tokens, repeats=args.repeats,
                dtype=args.dtype and getattr(torch, args.dtype), skip_no_cache_above=args.skip_no_cache_above,
                compile=args.compile)
