@@ -197,7 +197,7 @@ def mfu_rows(device: torch.device, quick: bool) -> list[Row]:
     peak = matmul_peak_flops(device, peak_dtype, 8192 if device.type == "cuda" else 2048)
     mfu = achieved / peak
 
-    # The optimizer's share of a step (make_optimizer: foreach on CPU, fused on CUDA).
+    # The optimizer's share of a step (make_optimizer: fused on the CPU and CUDA).
     with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
         model(data, labels=data).loss.backward()
     optimizer_s = median_time(optimizer.step, device, warmup=1, repeats=steps)

@@ -134,12 +134,13 @@ def test_best_step_survives_a_resume(tmp_path):
         assert torch.equal(resumed.model.state_dict()[key], value), key
 
 
-def test_foreach_adamw_is_deterministic_run_to_run():
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "foreach"])
+def test_adamw_is_deterministic_run_to_run(fused):
     def run():
         seed_everything(0)
         model = TinyLM(dropout=0.0)
-        optimizer = make_optimizer(model, learning_rate=1e-2, weight_decay=0.1)
-        assert optimizer.defaults["foreach"] is True
+        optimizer = make_optimizer(model, learning_rate=1e-2, weight_decay=0.1, fused=fused)
+        assert optimizer.defaults["fused" if fused else "foreach"] is True
         data = make_data()
         for step in range(5):
             optimizer.zero_grad()
@@ -150,6 +151,27 @@ def test_foreach_adamw_is_deterministic_run_to_run():
     first, second = run(), run()
     for key, value in first.items():
         assert torch.equal(second[key], value), key
+
+
+def test_adamw_is_fused_on_the_cpu_and_foreach_where_torch_has_no_fused_kernel():
+    optimizer = make_optimizer(TinyLM(), learning_rate=1e-3, weight_decay=0.1)
+    assert optimizer.defaults["fused"] is True and not optimizer.defaults["foreach"]
+    with torch.device("meta"):  # a device without a fused AdamW in torch (as Apple's MPS was)
+        elsewhere = make_optimizer(TinyLM(), learning_rate=1e-3, weight_decay=0.1)
+    assert elsewhere.defaults["foreach"] is True and not elsewhere.defaults["fused"]
+    # Both make the same update, to rounding.
+    results = []
+    for fused in (True, False):
+        seed_everything(0)
+        model = TinyLM(dropout=0.0)
+        optimizer = make_optimizer(model, learning_rate=1e-2, weight_decay=0.1, fused=fused)
+        for step in range(3):
+            optimizer.zero_grad()
+            model(**make_data().batch(torch.arange(step * 4, step * 4 + 4))).loss.backward()
+            optimizer.step()
+        results.append(model.state_dict())
+    for key, value in results[0].items():
+        torch.testing.assert_close(results[1][key], value, atol=1e-6, rtol=1e-5, msg=key)
 
 
 @pytest.mark.slow

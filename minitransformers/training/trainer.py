@@ -21,8 +21,8 @@ in :mod:`minitransformers.data`) builds a whole batch with one indexing
 operation instead of stacking Python items. On CUDA the batch is copied from
 pinned memory without waiting, and the loop never asks the device for a
 number (``.item()``) except every ``log_every`` steps, so the CPU prepares
-step ``s + 1`` while the GPU still runs step ``s``. AdamW runs as one
-``foreach`` kernel per operation on the CPU and ``fused`` on CUDA, and
+step ``s + 1`` while the GPU still runs step ``s``. AdamW is ``fused``
+(one pass over each weight tensor, on the CPU and CUDA), and
 ``TrainConfig.compile`` compiles the model.
 
 **The best step.** With ``keep_best`` the trainer remembers the weights with
@@ -133,7 +133,6 @@ class Trainer:
             learning_rate=config.learning_rate,
             weight_decay=config.weight_decay,
             betas=(config.beta1, config.beta2),
-            fused=self.context.device.type == "cuda",
         )
         self.scheduler = make_scheduler(
             self.optimizer,
