@@ -64,12 +64,14 @@ class ReferenceTraining:
     """``step()``: a random batch of windows, forward, backward, clip to 1, foreach AdamW."""
 
     def __init__(self, model: ReferenceGPT, data: torch.Tensor, batch: int, block: int,
-                 device: torch.device, autocast_dtype: torch.dtype | None, compile: bool = False) -> None:
+                 device: torch.device, autocast_dtype: torch.dtype | None, compile: bool = False,
+                 fused_adamw: bool | None = None) -> None:
         self.model, self.data, self.batch, self.block = model.to(device).train(), data, batch, block
         self.device, self.autocast_dtype = device, autocast_dtype
         decay = [p for p in model.parameters() if p.dim() >= 2]
         rest = [p for p in model.parameters() if p.dim() < 2]
-        fused = device.type == "cuda"
+        # foreach on the CPU, as the issue defines the reference; fused on CUDA (or when asked).
+        fused = device.type == "cuda" if fused_adamw is None else fused_adamw
         self.optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
             lr=6e-4, betas=(0.9, 0.95), foreach=not fused, fused=fused or None,
