@@ -104,6 +104,16 @@ def check_inputs(
         check_mask_values(attention_mask)
 
 
+def check_batch_values(batch: dict[str, torch.Tensor], config) -> None:
+    """The value checks our models make on their inputs, for a whole batch (the Trainer's, on the CPU)."""
+    if "input_ids" in batch:
+        check_ids("input_ids", batch["input_ids"], config.vocab_size, "the vocabulary")
+    if "token_type_ids" in batch and hasattr(config, "type_vocab_size"):
+        check_ids("token_type_ids", batch["token_type_ids"], config.type_vocab_size, "the segment ids")
+    if "attention_mask" in batch:
+        check_mask_values(batch["attention_mask"])
+
+
 def check_mask_values(attention_mask: torch.Tensor) -> None:
     """A float ``attention_mask`` must hold only 1.0 and 0.0 (integer and bool masks cannot go wrong)."""
     if attention_mask.dtype.is_floating_point and not _skip_value_checks():

@@ -47,7 +47,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm  # plain text bars: work in terminals and notebooks without ipywidgets
 
-from minitransformers.models.base import check_ids, check_mask_values, values_checked_elsewhere
+from minitransformers.models.base import check_batch_values, values_checked_elsewhere
 from minitransformers.training import checkpoint as ckpt
 from minitransformers.training.config import TrainConfig
 from minitransformers.training.distributed import (
@@ -61,16 +61,6 @@ from minitransformers.training.distributed import (
 from minitransformers.training.optim import make_optimizer, make_scheduler
 
 CHECKPOINT_NAME = "checkpoint.pt"
-
-
-def check_batch_values(batch: dict[str, torch.Tensor], config) -> None:
-    """The value checks our models make on their inputs, run here on a CPU batch."""
-    if "input_ids" in batch:
-        check_ids("input_ids", batch["input_ids"], config.vocab_size, "the vocabulary")
-    if "token_type_ids" in batch and hasattr(config, "type_vocab_size"):
-        check_ids("token_type_ids", batch["token_type_ids"], config.type_vocab_size, "the segment ids")
-    if "attention_mask" in batch:
-        check_mask_values(batch["attention_mask"])
 
 
 def seed_everything(seed: int) -> None:
