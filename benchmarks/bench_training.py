@@ -209,6 +209,9 @@ def mfu_rows(device: torch.device, quick: bool) -> list[Row]:
     with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
         model(data, labels=data).loss.backward()
     optimizer_s = median_time(optimizer.step, device, warmup=1, repeats=steps)
+    # The same update with foreach (one pass per operation over all tensors), for comparison.
+    foreach = make_optimizer(model, learning_rate=6e-4, weight_decay=0.1, fused=False)
+    foreach_s = median_time(foreach.step, device, warmup=1, repeats=steps)
     optimizer.zero_grad(set_to_none=True)
 
     print(f"training mini-GPT ({model.num_parameters() / 1e6:.2f} M parameters, "
@@ -217,12 +220,14 @@ def mfu_rows(device: torch.device, quick: bool) -> list[Row]:
     print(f"  step {step_s * 1e3:.1f} ms, {tokens_per_s:,.0f} tokens/s, "
           f"{achieved / 1e9:.1f} GFLOP/s achieved (6N + 12 L c t per token)")
     print(f"  measured {peak_dtype} matmul peak {peak / 1e9:.1f} GFLOP/s -> MFU {mfu:.1%} (goal 40%)")
-    print(f"  AdamW step alone {optimizer_s * 1e3:.1f} ms ({optimizer_s / step_s:.1%} of a training step)")
+    print(f"  AdamW step alone {optimizer_s * 1e3:.1f} ms fused ({optimizer_s / step_s:.1%} of a training step), "
+          f"{foreach_s * 1e3:.1f} ms foreach")
     return [
         Row("training", f"mini-GPT b{batch} t{context} tokens/s", tokens_per_s, None, "tok/s", True),
         Row("training", "MFU vs measured matmul peak (goal 0.40)", mfu, 0.40, "fraction", True,
             note=f"peak {peak / 1e9:.0f} GFLOP/s"),
         Row("training", "AdamW step share of a training step", optimizer_s / step_s, None, "fraction"),
+        Row("training", "AdamW step, fused vs foreach", optimizer_s * 1e3, foreach_s * 1e3, "ms"),
     ]
 
 
