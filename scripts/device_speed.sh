@@ -3,7 +3,7 @@
 # training ours vs plain PyTorch (eager and compiled) and generation (cache, compiled,
 # transformers). Every part has its own time limit, so one that hangs cannot eat the rest,
 # and each writes its own log under $OUT as soon as it ends.
-#   OUT=/tmp/speed-out bash scripts/device_speed.sh              # on the GPU machine
+#   OUT=/tmp/speed-out bash scripts/device_speed.sh              # on the GPU machine (run with timeout_s 600)
 #   DEVICE=cpu OUT=/tmp/speed-out bash scripts/device_speed.sh   # a dry run here (GPU tests skip)
 set -uo pipefail
 OUT=${OUT:-/tmp/speed-out}; DEVICE=${DEVICE:-cuda}
@@ -26,9 +26,10 @@ part() {  # part NAME SECONDS COMMAND...: run with a limit, log to $OUT/NAME.log
 cat "$OUT/machine.txt"
 
 if [ "$DEVICE" = cuda ]; then
-  part gpu_tests 240 python -m pytest -q -rs tests/test_gpu.py tests/test_gpu_training.py
-  part bench_training 240 python benchmarks/bench_training.py --device cuda --quick --no-mfu
-  part bench_generation 240 python benchmarks/bench_generation.py --device cuda --quick
+  # 150 + 210 + 210 s: the whole call stays under the device's 600 s per command.
+  part gpu_tests 150 python -m pytest -q -rs tests/test_gpu.py tests/test_gpu_training.py
+  part bench_training 210 python benchmarks/bench_training.py --device cuda --quick --no-mfu
+  part bench_generation 210 python benchmarks/bench_generation.py --device cuda --quick
 else
   part gpu_tests 240 python -m pytest -q -rs tests/test_gpu.py tests/test_gpu_training.py
   part bench_training 600 env OMP_NUM_THREADS=1 python benchmarks/bench_training.py --device cpu --quick --no-mfu
