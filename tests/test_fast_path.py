@@ -21,6 +21,19 @@ def _pair(config_class, model_class, **overrides):
     return manual, fast
 
 
+def _spy_on_sdpa(monkeypatch) -> list:
+    """Record ``(t, s, attn_mask, is_causal)`` of every call to torch's fused attention."""
+    calls = []
+    original = F.scaled_dot_product_attention
+
+    def spy(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, **kwargs):
+        calls.append((q.shape[2], k.shape[2], attn_mask, is_causal))
+        return original(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal, **kwargs)
+
+    monkeypatch.setattr(F, "scaled_dot_product_attention", spy)
+    return calls
+
+
 def _grads(model):
     return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
 
@@ -66,18 +79,11 @@ def test_bert_fast_path_with_padding_matches_manual_gradients():
 
 def test_a_causal_unpadded_batch_uses_is_causal_without_a_mask_tensor(monkeypatch):
     _, fast = _pair(GPTConfig, GPTLMHeadModel)
-    seen = []
-    original = F.scaled_dot_product_attention
-
-    def spy(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, **kwargs):
-        seen.append((attn_mask, is_causal))
-        return original(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal, **kwargs)
-
-    monkeypatch.setattr(F, "scaled_dot_product_attention", spy)
+    calls = _spy_on_sdpa(monkeypatch)
     monkeypatch.setattr("minitransformers.masks.causal_mask", None)  # building a mask would fail
     monkeypatch.setattr("minitransformers.attention.causal_mask", None)
     fast(torch.randint(0, 1000, (2, 8)))
-    assert seen == [(None, True)] * fast.config.n_layers
+    assert [(mask, causal) for _, _, mask, causal in calls] == [(None, True)] * fast.config.n_layers
 
 
 def test_gelu_tanh_is_torchs_fused_gelu():
@@ -91,14 +97,7 @@ def test_a_one_token_cached_step_attends_without_a_mask(monkeypatch):
     """A generation step's single new token is the last position: it may see every key."""
     manual, fast = _pair(GPTConfig, GPTLMHeadModel)
     ids = torch.randint(0, 1000, (2, 7))
-    seen = []
-    original = F.scaled_dot_product_attention
-
-    def spy(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, **kwargs):
-        seen.append((q.shape[2], k.shape[2], attn_mask, is_causal))
-        return original(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal, **kwargs)
-
-    monkeypatch.setattr(F, "scaled_dot_product_attention", spy)
+    seen = _spy_on_sdpa(monkeypatch)
     with torch.no_grad():
         cache = new_cache(fast.config.n_layers)
         fast(ids[:, :6], cache=cache)
