@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .attention_exercises import ATTENTION, ATTENTION_SCORES, MASKING
+from .capstone_exercises import CAPSTONE
 from .exercise import Exercise, Mistake
 from .layer_exercises import ENCODER_BLOCK, KV_CACHE_STEP, MERGE_HEADS, SPLIT_HEADS
 from .mask_exercises import ATTENTION_HEAD, CAUSAL_MASK, PADDING_MASK
@@ -17,7 +18,7 @@ EXERCISES: dict[str, Exercise] = {
     for exercise in (
         CAUSAL_MASK, PADDING_MASK, ATTENTION_SCORES, MASKING, ATTENTION, ATTENTION_HEAD,
         SPLIT_HEADS, MERGE_HEADS, ENCODER_BLOCK, SINUSOIDAL_POSITIONS, MLM_MASKING, SAMPLING_STEP,
-        KV_CACHE_STEP, MEAN_POOLING, LAST_TOKEN_POOLING,
+        KV_CACHE_STEP, MEAN_POOLING, LAST_TOKEN_POOLING, *CAPSTONE,
     )
 }
 

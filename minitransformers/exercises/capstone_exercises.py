@@ -1,0 +1,198 @@
+"""The capstone: your own GPT from plain tensors, graded stage by stage against the shipped model.
+
+The student writes the whole forward pass, ``my_gpt(ids, weights, config)``,
+from the pieces of the earlier tasks (mask, attention, heads, block,
+embeddings, head), with ``weights`` the shipped mini-GPT's ``state_dict()``.
+It returns every stage, in order::
+
+    [embeddings, block 0, block 1, ..., block n-1, final norm, head]   # each (b t c); the head (b t v)
+
+The grader runs the library's model on the same ids and compares the stages
+in that order, so a failure names the *first* stage that differs: everything
+before it matched, so the bug is inside it. ``my_generate`` is graded on
+greedy tokens, and ``my_bert`` (optional) on mini-BERT's encoder:
+``[embeddings, block 0, ..., block n-1]``.
+
+The stage names follow the shipped checkpoints' depth, read from their
+``config.json`` when this module is imported.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import torch
+
+from ..cli_commands.common import SHIPPED_BERT, SHIPPED_GPT, shipped_checkpoint, weights_dir
+from ..masks import default_positions
+from .exercise import Exercise, Mistake
+
+# (b, t) per trial: a single short text, a batch, a long one, a batch of short ones.
+_ID_SHAPES = [(1, 5), (2, 12), (1, 40), (3, 7)]
+_PROMPT_LENGTHS, _NEW_TOKENS = [3, 6, 10, 1], 8
+
+
+def _checkpoint(name: str):
+    folder = shipped_checkpoint(name)
+    if folder is None:
+        raise FileNotFoundError(
+            f"the capstone grades your model against the shipped {name}, which is not in {weights_dir()}; "
+            f"run from a clone of the repository, or set MINITRANSFORMERS_WEIGHTS to the folder that holds {name}/"
+        )
+    return folder
+
+
+@cache
+def _shipped(name: str):
+    """The shipped model, loaded once (float32, eval mode)."""
+    from ..models import BertModel, GPTLMHeadModel
+
+    model_class = GPTLMHeadModel if name == SHIPPED_GPT else BertModel
+    return model_class.from_pretrained(_checkpoint(name)).eval()
+
+
+def _n_layers(name: str, fallback: int = 6) -> int:
+    """The depth of a shipped checkpoint, from its config.json (``fallback`` when it is absent)."""
+    from ..pretrained.reading import read_config
+
+    folder = shipped_checkpoint(name)
+    if folder is None:
+        return fallback  # the grader then says, at check time, where the weights should be
+    hf = read_config(folder)
+    return int(hf.get("n_layer", hf.get("num_hidden_layers", fallback)))
+
+
+def _inputs(name: str, g: torch.Generator, trial: int) -> dict[str, Any]:
+    model = _shipped(name)
+    b, t = _ID_SHAPES[trial % len(_ID_SHAPES)]
+    weights = {key: value.clone() for key, value in model.state_dict().items()}  # the student's own copy
+    return {"ids": torch.randint(0, model.config.vocab_size, (b, t), generator=g), "weights": weights,
+            "config": model.config}
+
+
+# --- the library's stages ------------------------------------------------------------------------
+
+def _library_gpt_stages(ids, weights, config) -> tuple[torch.Tensor, ...]:
+    """The shipped mini-GPT's own forward pass, read at its hook points."""
+    model = _shipped(SHIPPED_GPT)
+    output, activations = model.run_with_cache(ids)
+    blocks = [activations["resid_post", layer] for layer in range(config.n_layers)]
+    return (activations["hook_embeddings"], *blocks, output.last_hidden_state, output.logits)
+
+
+def _gpt_stages_with(ids, weights, config, *, causal: bool = True, post_ln: bool = False) -> tuple[torch.Tensor, ...]:
+    """The stages of a GPT built from the library's layers with one thing changed (a typical mistake)."""
+    gpt = _shipped(SHIPPED_GPT)
+    body = gpt.gpt
+    x = body.token_embeddings(ids) + body.positional(default_positions(*ids.shape))
+    stages = [x]
+    for block in body.blocks:
+        attention, was_causal = block.attention, block.attention.causal
+        attention.causal = causal
+        try:
+            if post_ln:  # BERT's order: residual first, then the norm
+                x = block.attention_norm(x + attention(x)[0])
+                x = block.feedforward_norm(x + block.feedforward(x))
+            else:
+                x = x + attention(block.attention_norm(x))[0]
+                x = x + block.feedforward(block.feedforward_norm(x))
+        finally:
+            attention.causal = was_causal
+        stages.append(x)
+    final = body.final_norm(x)
+    return (*stages, final, gpt.lm_head(final))
+
+
+def _library_greedy(ids, weights, config, n_new):
+    from ..generation import generate
+
+    # No end-of-text stop, and no cache: the student's loop reruns the whole text at every step.
+    return generate(_shipped(SHIPPED_GPT), ids, max_new_tokens=n_new, eos_token_id=[], use_cache=False)
+
+
+def _generate_inputs(g: torch.Generator, trial: int) -> dict[str, Any]:
+    inputs = _inputs(SHIPPED_GPT, g, trial)
+    prompt = torch.randint(0, inputs["config"].vocab_size, (1, _PROMPT_LENGTHS[trial % 4]), generator=g)
+    return {**inputs, "ids": prompt, "n_new": _NEW_TOKENS}
+
+
+def _library_bert_stages(ids, weights, config) -> tuple[torch.Tensor, ...]:
+    _, activations = _shipped(SHIPPED_BERT).run_with_cache(ids)
+    return (activations["hook_embeddings"], *(activations["resid_post", layer] for layer in range(config.n_layers)))
+
+
+def _stage_names(n_layers: int, *, gpt: bool) -> tuple[str, ...]:
+    return ("embeddings", *(f"block {layer}" for layer in range(n_layers)), *(("final norm", "head") if gpt else ()))
+
+
+_HOW_STAGES_ARE_COMPARED = (
+    "The stages are compared in order and the first that differs is named above: its input matched, so the "
+    "bug is inside that stage. "
+)
+
+YOUR_GPT = Exercise(
+    name="your_gpt",
+    statement="""Your own GPT: the shipped mini-GPT's forward pass, written with plain tensors.
+
+    def my_gpt(ids, weights, config):
+        ids (b t) token ids; weights: the shipped model's state_dict() (name -> tensor);
+        config: its GPTConfig (n_layers, n_heads, layer_norm_eps)
+        returns the list of every stage, in order:
+          embeddings (b t c)  token embedding + position embedding
+          block 0 .. block n-1 (b t c)  pre-LN decoder blocks: x + attention(norm(x)), then
+                                        x + feedforward(norm(x)); causal attention, 1/sqrt(d)
+          final norm (b t c)  the LayerNorm after the last block
+          head (b t v)  logits: the final norm's output times the token embeddings (tied weights)
+    """,
+    make_inputs=lambda g, trial: _inputs(SHIPPED_GPT, g, trial),
+    reference=_library_gpt_stages,
+    output_names=_stage_names(_n_layers(SHIPPED_GPT), gpt=True),
+    hint=_HOW_STAGES_ARE_COMPARED + "Print the names and shapes in `weights` to find each stage's tensors; "
+         "nn.Linear stores its weight as (out, in), so a layer computes x @ W.T + b.",
+    mistakes=(
+        Mistake("no_causal_mask", lambda ids, weights, config: _gpt_stages_with(ids, weights, config, causal=False),
+                "Your blocks let every token see the tokens after it: GPT's attention is causal. Hide the keys "
+                "after each query (your causal mask) before the softmax."),
+        Mistake("post_ln", lambda ids, weights, config: _gpt_stages_with(ids, weights, config, post_ln=True),
+                "Your blocks are post-LN (BERT's order: residual, then norm). GPT-2 is pre-LN: "
+                "x = x + attention(norm(x)), then x = x + feedforward(norm(x)), with no norm on x itself."),
+    ),
+    n_trials=len(_ID_SHAPES),
+)
+
+YOUR_GPT_GENERATE = Exercise(
+    name="your_gpt_generate",
+    statement="""Greedy text from your GPT: the same tokens as the library's generate().
+
+    def my_generate(ids, weights, config, n_new):
+        ids (1 t) a prompt; returns (1 t+n_new): the prompt and n_new tokens, each the argmax of
+        your model's logits at the last position, appended before the next step (no stop at end of text)
+    """,
+    make_inputs=_generate_inputs,
+    reference=_library_greedy,
+    output_names=("tokens",),
+    hint="Loop n_new times: logits = my_gpt(ids, weights, config)[-1]; take the argmax of the last "
+         "position's row and torch.cat it to ids along the time axis.",
+    n_trials=len(_PROMPT_LENGTHS),
+)
+
+YOUR_BERT = Exercise(
+    name="your_bert",
+    statement="""Optional: mini-BERT's encoder, written with plain tensors.
+
+    def my_bert(ids, weights, config):
+        ids (b t), one segment (token type 0), no padding; weights: the shipped BertModel's state_dict()
+        returns [embeddings, block 0, ..., block n-1], each (b t c):
+          embeddings: LayerNorm(token + position + segment embeddings)
+          blocks: post-LN encoder blocks, norm(x + attention(x)) then norm(x + feedforward(x)); no mask
+    """,
+    make_inputs=lambda g, trial: _inputs(SHIPPED_BERT, g, trial),
+    reference=_library_bert_stages,
+    output_names=_stage_names(_n_layers(SHIPPED_BERT), gpt=False),
+    hint=_HOW_STAGES_ARE_COMPARED + "BERT keeps query, key and value as three matrices, normalises its "
+         "embeddings, and uses the exact GELU (torch.nn.functional.gelu), GPT-2 the tanh one.",
+    n_trials=len(_ID_SHAPES),
+)
+
+CAPSTONE = (YOUR_GPT, YOUR_GPT_GENERATE, YOUR_BERT)
