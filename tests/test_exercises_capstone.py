@@ -115,5 +115,5 @@ def test_the_stage_names_follow_the_shipped_depth():
 
 def test_a_missing_checkpoint_says_where_it_was_looked_for(tmp_path, monkeypatch):
     monkeypatch.setenv("MINITRANSFORMERS_WEIGHTS", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="not in .*; run from a clone.*MINITRANSFORMERS_WEIGHTS"):
+    with pytest.raises(FileNotFoundError, match="not found; run from a clone.*MINITRANSFORMERS_WEIGHTS"):
         capstone_exercises._checkpoint("mini-gpt-shakespeare")

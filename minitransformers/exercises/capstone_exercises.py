@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from ..cli_commands.common import SHIPPED_BERT, SHIPPED_GPT, shipped_checkpoint, weights_dir
+from ..cli_commands.common import SHIPPED_BERT, SHIPPED_GPT, shipped_checkpoint
 from ..masks import default_positions
 from .exercise import Exercise, Mistake
 
@@ -37,8 +37,8 @@ def _checkpoint(name: str):
     folder = shipped_checkpoint(name)
     if folder is None:
         raise FileNotFoundError(
-            f"the capstone grades your model against the shipped {name}, which is not in {weights_dir()}; "
-            f"run from a clone of the repository, or set MINITRANSFORMERS_WEIGHTS to the folder that holds {name}/"
+            f"the capstone grades your model against the shipped {name}, which was not found; run from a clone "
+            f"of the repository, or set MINITRANSFORMERS_WEIGHTS to the folder that holds {name}/"
         )
     return folder
 
@@ -126,10 +126,30 @@ def _stage_names(n_layers: int, *, gpt: bool) -> tuple[str, ...]:
     return ("embeddings", *(f"block {layer}" for layer in range(n_layers)), *(("final norm", "head") if gpt else ()))
 
 
-_HOW_STAGES_ARE_COMPARED = (
-    "The stages are compared in order and the first that differs is named above: its input matched, so the "
-    "bug is inside that stage. "
-)
+# Graded hints, a nudge in words and then a closer one (neither is the answer), in the form of hints.py.
+CAPSTONE_HINTS: dict[str, tuple[str, str]] = {
+    "your_gpt": (
+        "The grader compares your stages in order and names the first that differs: everything before it "
+        "matched, so look inside that one. Print the names and shapes of the weights to find the tensors each "
+        "stage needs, and remember that a linear layer stores its weight with the output size first.",
+        "A linear layer computes `x @ weight.T + bias`. The qkv matrix holds queries, keys and values one after "
+        "the other along its outputs (`chunk(3, dim=-1)`); the blocks are pre-LN, and the head reuses "
+        "`gpt.token_embeddings.weight`.",
+    ),
+    "your_gpt_generate": (
+        "Each new token is the one your model finds most likely after the whole text so far; add it to the "
+        "text and run the model again, as many times as asked.",
+        "Take the logits of the last position only (`logits[:, -1]`), their `argmax`, and `torch.cat` the "
+        "new id to the ids along the time axis.",
+    ),
+    "your_bert": (
+        "Four things differ from your GPT: the embeddings add a segment vector and are normalised, attention "
+        "sees every token, each block normalises after adding, and the activation is the exact GELU. The "
+        "grader names the first stage that differs.",
+        "Post-LN: `norm(x + attention(x))`, then the same with the feed-forward. Three matrices (`query`, "
+        "`key`, `value`); the exact GELU is `F.gelu(x)`; segment 0 is the first row of the segment embeddings.",
+    ),
+}
 
 YOUR_GPT = Exercise(
     name="your_gpt",
@@ -148,8 +168,7 @@ YOUR_GPT = Exercise(
     make_inputs=lambda g, trial: _inputs(SHIPPED_GPT, g, trial),
     reference=_library_gpt_stages,
     output_names=_stage_names(_n_layers(SHIPPED_GPT), gpt=True),
-    hint=_HOW_STAGES_ARE_COMPARED + "Print the names and shapes in `weights` to find each stage's tensors; "
-         "nn.Linear stores its weight as (out, in), so a layer computes x @ W.T + b.",
+    hint=CAPSTONE_HINTS["your_gpt"][0],
     mistakes=(
         Mistake("no_causal_mask", lambda ids, weights, config: _gpt_stages_with(ids, weights, config, causal=False),
                 "Your blocks let every token see the tokens after it: GPT's attention is causal. Hide the keys "
@@ -172,8 +191,7 @@ YOUR_GPT_GENERATE = Exercise(
     make_inputs=_generate_inputs,
     reference=_library_greedy,
     output_names=("tokens",),
-    hint="Loop n_new times: logits = my_gpt(ids, weights, config)[-1]; take the argmax of the last "
-         "position's row and torch.cat it to ids along the time axis.",
+    hint=CAPSTONE_HINTS["your_gpt_generate"][0],
     n_trials=len(_PROMPT_LENGTHS),
 )
 
@@ -190,8 +208,7 @@ YOUR_BERT = Exercise(
     make_inputs=lambda g, trial: _inputs(SHIPPED_BERT, g, trial),
     reference=_library_bert_stages,
     output_names=_stage_names(_n_layers(SHIPPED_BERT), gpt=False),
-    hint=_HOW_STAGES_ARE_COMPARED + "BERT keeps query, key and value as three matrices, normalises its "
-         "embeddings, and uses the exact GELU (torch.nn.functional.gelu), GPT-2 the tanh one.",
+    hint=CAPSTONE_HINTS["your_bert"][0],
     n_trials=len(_ID_SHAPES),
 )
 
