@@ -64,7 +64,7 @@ def save_attention_figure(model, tokenizer, text: str, path: Path, layer: int | 
     import matplotlib.pyplot as plt
     import torch
 
-    from ..plotting.attention import plot_attention, plot_attention_grid
+    from ..plotting import plot_attention, plot_attention_grid
 
     from ..models.base import find_body
 

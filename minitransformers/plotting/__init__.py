@@ -9,12 +9,15 @@ with a note written in the figure (``notes_in(fig)`` lists them).
 
 from ._layout import notes_in
 from .analysis import plot_head_entropy, plot_rollout
-from .attention import plot_attention, plot_attention_grid
+from .attention import plot_attention
+from .comparison import plot_attention_comparison, plot_rollout_comparison
+from .grid import plot_attention_grid
 from .head_view import plot_head_view
 from .masks import plot_mask, plot_mask_comparison
 from .scatter import plot_embedding_scatter
 
 __all__ = [
-    "notes_in", "plot_attention", "plot_attention_grid", "plot_embedding_scatter",
-    "plot_head_entropy", "plot_head_view", "plot_mask", "plot_mask_comparison", "plot_rollout",
+    "notes_in", "plot_attention", "plot_attention_comparison", "plot_attention_grid",
+    "plot_embedding_scatter", "plot_head_entropy", "plot_head_view", "plot_mask", "plot_mask_comparison",
+    "plot_rollout", "plot_rollout_comparison",
 ]
