@@ -68,8 +68,8 @@ def plot_head_view(
     ``output.attentions[layer][0]``); ``heads`` picks which to draw (all by
     default). ``query`` draws only that query's lines, to follow one token.
     Draws in a new figure, in ``fig`` (a figure or sub-figure), or in ``ax``
-    (several heads split it into panels). ``fig.axes[k]`` is the k-th head
-    drawn, its lines in ``fig.axes[k].collections[0]``.
+    (several heads split it into panels, ``ax.child_axes``). ``fig.axes[k]``
+    is the k-th head drawn, its lines in ``fig.axes[k].collections[0]``.
     """
     per_head = _heads_array(weights)
     n_heads, t_all, s_all = per_head.shape
