@@ -58,6 +58,7 @@ def _rollout(attentions):
 FIGURES = {  # name: (make the figure, the input its title must name, or None)
     "one head": (lambda: plot_attention(GPT[2][0, 3], GPT_TOKENS, title="layer 2, head 3"), GPT_TOKENS),
     "grid 6x6": (lambda: plot_attention_grid(BERT, BERT_TOKENS), BERT_TOKENS),
+    "grid 6x6 numbered": (lambda: plot_attention_grid(GPT, GPT_TOKENS), GPT_TOKENS),
     "grid 6x12": (lambda: plot_attention_grid(WIDE, GPT_TOKENS), GPT_TOKENS),
     "grid 2x2": (lambda: plot_attention_grid(GPT, GPT_TOKENS, layers=[0, 5], heads=[0, 1]), GPT_TOKENS),
     "grid one layer": (lambda: plot_attention_grid(GPT, GPT_TOKENS, layers=2), GPT_TOKENS),
@@ -75,7 +76,8 @@ FIGURES = {  # name: (make the figure, the input its title must name, or None)
     "entropy 6x6": (lambda: plot_head_entropy(torch.rand(6, 6) * 2, tokens=GPT_TOKENS), GPT_TOKENS),
     "entropy 12x12": (lambda: plot_head_entropy(torch.rand(12, 12) * 2), None),
     "mask": (lambda: plot_mask(causal_mask(len(GPT_TOKENS)), GPT_TOKENS), None),
-    "mask comparison": (lambda: plot_mask_comparison(["the", "cat", "sat", "down"]), ["the", "cat", "sat", "down", "[PAD]", "[PAD]"]),
+    "mask comparison": (lambda: plot_mask_comparison(["the", "cat", "sat", "down"]),
+                        ["the", "cat", "sat", "down", "[PAD]", "[PAD]"]),
     "scatter": (lambda: plot_embedding_scatter(np.random.default_rng(0).normal(size=(40, 2)),
                                                ["bert"] * 20 + ["gpt"] * 20, annotate=[1, 30]), None),
 }

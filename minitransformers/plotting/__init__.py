@@ -3,8 +3,18 @@
 Every function returns a ``matplotlib.figure.Figure`` (shown once when it is
 a Jupyter cell's value, or with ``display(fig)``; save it with
 ``fig.savefig("x.png")``, PNG or PDF) and draws on ``ax``/``axes``/``fig``
-when given. Long sequences are cut and crowded tick labels left out, always
-with a note written in the figure (``notes_in(fig)`` lists them).
+when given. A new figure is made for a slide: 600 px or more on its short
+side, at most 1600 px wide, text of 9 pt or more that grows with the panel,
+a title that says what is drawn and on which tokens, a newline token shown
+as ``⏎`` and a lone space as ``␣``. Long sequences are cut and crowded tick
+labels left out, always with a note written in the figure (``notes_in(fig)``
+lists them).
+
+For a slide comparing BERT and GPT on one sentence::
+
+    plot_attention_comparison({"mini-BERT": (bert_attentions, bert_tokens),
+                               "mini-GPT": (gpt_attentions, gpt_tokens)},
+                              layers=[0, -1], heads=[0, 1])
 """
 
 from ._layout import notes_in

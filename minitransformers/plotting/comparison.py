@@ -23,7 +23,8 @@ from ._layout import (
 )
 from .analysis import ROLLOUT_AXES, ROLLOUT_LABEL
 from .attention import map_size, plot_attention
-from .grid import GRID_MAX_LABELS, grid_heading, layer_list, plan_grid, plot_attention_grid
+from ._grid_layout import plan_grid
+from .grid import GRID_MAX_LABELS, grid_heading, grid_notes, layer_list, plot_attention_grid
 
 
 def _check_models(models: Mapping, what: str) -> list[tuple[str, object, Sequence[str] | None]]:
@@ -65,26 +66,33 @@ def plot_attention_comparison(
         t, s = per_layer[0].shape[-2:]
         labels = check_tokens(tokens, s, f"tokens of {name!r}")
         kept = cut(max(t, s), max_tokens)
-        selected.append((per_layer, chosen_layers, chosen_heads, kept, short_label(max(labels[:kept], key=len))))
+        note = "\n".join(grid_notes(labels, (t, s), (cut(t, max_tokens), cut(s, max_tokens)), False, max_labels))
+        selected.append((per_layer, chosen_layers, chosen_heads, kept, short_label(max(labels[:kept], key=len)),
+                         note))
     vmax = None
     if shared_scale:
         vmax = max(float(per_layer[layer][head, :kept, :kept].max())
-                   for per_layer, chosen_layers, chosen_heads, kept, _ in selected
+                   for per_layer, chosen_layers, chosen_heads, kept, _, _ in selected
                    for layer in chosen_layers for head in chosen_heads)
 
     def plans(cell: float | None, title_lines: int):
         return [plan_grid(len(chosen_layers), len(chosen_heads), kept, longest, max_labels=max_labels,
                           colorbar=shared_scale and k == len(entries) - 1, title_lines=title_lines,
-                          note_characters=400, cell=cell, max_width=MAX_WIDTH / len(entries))
-                for k, (_, chosen_layers, chosen_heads, kept, longest) in enumerate(selected)]
+                          note=note, cell=cell, max_width=MAX_WIDTH / len(entries))
+                for k, (_, chosen_layers, chosen_heads, kept, longest, note) in enumerate(selected)]
 
-    # One panel size and one title height for all, so that the grids line up.
-    scale = "one colour scale for all panels" if shared_scale else "each panel on its own scale"
-    first = plans(None, 3)
-    cell = min(plan.cell for plan in first)
-    title_lines = max(grid_heading(name, tokens, scale, plan.size[0]).count("\n") + 1
-                      for (name, _, tokens), plan in zip(entries, first, strict=True))
-    sizes = [plan.size for plan in plans(cell, title_lines)]
+    # One panel size and one title height for all, so that the grids line up; the titles wrap to
+    # the widths, which follow the panel size, which follows the title height: settle in a few rounds.
+    scale = "colours 0 to 1.00, the scale of the colour bar beside it"  # the longest scale line
+    cell, title_lines = None, 3
+    for _ in range(3):
+        cell = min(plan.cell for plan in plans(cell, title_lines))
+        sizes = [plan.size for plan in plans(cell, title_lines)]
+        lines = max(grid_heading(name, tokens, scale, width).count("\n") + 1
+                    for (name, _, tokens), (width, _) in zip(entries, sizes, strict=True))
+        if lines == title_lines:
+            break
+        title_lines = lines
     fig = new_figure((sum(width for width, _ in sizes), max(MIN_SIDE, max(height for _, height in sizes))))
     parts = np.atleast_1d(fig.subfigures(1, len(entries), width_ratios=[width for width, _ in sizes]))
     for k, (part, (name, attentions, tokens)) in enumerate(zip(parts, entries, strict=True)):
@@ -115,9 +123,10 @@ def plot_rollout_comparison(
     labels = [check_tokens(tokens, matrix.shape[1], f"tokens of {name!r}")
               for matrix, (name, _, tokens) in zip(matrices, entries, strict=True)]
     side, label_room = map_size(max(kept), max((label for names in labels for label in names), key=len))
-    side = min(side, (MAX_WIDTH - 1.6) / len(entries) - label_room)
-    fig = new_figure((len(entries) * (side + label_room) + 1.6 + 1.0 * (not shared_scale) * len(entries),
-                      max(MIN_SIDE, side + label_room + 1.4)), layout="constrained")
+    bars = 1.6 * (1 if shared_scale else len(entries))  # inches for the colour bars and their labels
+    side = min(side, (MAX_WIDTH - bars) / len(entries) - label_room)
+    fig = new_figure((len(entries) * (side + label_room) + bars, max(MIN_SIDE, side + label_room + 1.4)),
+                     layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(entries)))
     for ax, matrix, (name, _, tokens) in zip(axes, matrices, entries, strict=True):
         plot_attention(matrix, tokens, ax=ax, title=f"{name}: rollout", max_tokens=max_tokens, vmax=vmax,

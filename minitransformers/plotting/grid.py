@@ -14,24 +14,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 
+from ._grid_layout import GAP, GridLayout, plan_grid
 from ._layout import (
-    LINE_SPACING, MAX_FONT, MAX_TOKENS, MAX_WIDTH, MIN_FONT, MIN_SIDE, NOTE_PREFIX, TITLE_FONT,
-    check_selection, check_tokens, cut, cut_note, describe_input, fit_font, heading, new_figure,
-    short_label, style_colorbar, text_inches, wrap,
+    MAX_TOKENS, MIN_FONT, NOTE_PREFIX, TITLE_FONT, check_selection, check_tokens, cut, cut_note,
+    describe_input, heading, new_figure, short_label, style_colorbar, wrap,
 )
 from .attention import ATTENTION_CMAP, ATTENTION_LABEL
 
 GRID_MAX_LABELS = 24  # more tokens than this and a panel is too busy to name each one
-LARGEST_CELL = 7.0  # inches: one panel alone on a slide
-COLORBAR_ROOM = 1.3  # inches right of the panels: the bar, its numbers and its label
-GAP = 0.08  # space between panels, as a share of a panel's side
 
 
 def layer_list(attentions, example: int = 0) -> list[np.ndarray]:
@@ -53,76 +49,6 @@ def layer_list(attentions, example: int = 0) -> list[np.ndarray]:
     if not layers:
         raise ValueError("attentions is empty; pass output.attentions from a model run with output_attentions=True")
     return layers
-
-
-@dataclass
-class GridLayout:
-    """Where the panels go and how big their text is, in inches and points."""
-
-    rows: int
-    columns: int
-    wrapped: bool  # one layer's heads (or one head's layers) spread over several rows
-    cell: float  # side of one panel
-    labelled: bool  # token names on the outer ticks (else position numbers)
-    tick_font: float
-    panel_font: float
-    left: float
-    right: float
-    top: float
-    bottom: float
-
-    @property
-    def title_gap(self) -> float:
-        """Inches between rows for the panel titles of a wrapped grid."""
-        return self.wrapped * 1.8 * self.panel_font / 72
-
-    @property
-    def size(self) -> tuple[float, float]:
-        return (self.left + self.right + self.cell * (self.columns + GAP * (self.columns - 1)),
-                self.top + self.bottom + self.cell * (self.rows + GAP * (self.rows - 1))
-                + self.title_gap * (self.rows - 1))
-
-
-def plan_grid(n_layers: int, n_heads: int, n_tokens: int, longest_label: str, *, max_labels: int,
-              colorbar: bool, title_lines: int, note_characters: int = 0,
-              space: tuple[float, float] | None = None, cell: float | None = None,
-              max_width: float = MAX_WIDTH) -> GridLayout:
-    """Sizes for ``n_layers x n_heads`` panels of ``n_tokens`` tokens.
-
-    In ``space`` (inches, a given figure) when given, else for a new figure
-    at most ``max_width`` wide, at least ``MIN_SIDE`` on each side, and as
-    tall as a slide when the width allows. ``cell``: the largest panel side
-    wanted. ``note_characters``: how long the note under unnamed ticks is.
-    """
-    panels = n_layers * n_heads
-    wrapped = min(n_layers, n_heads) == 1 and panels >= 4
-    columns = math.ceil(math.sqrt(panels)) if wrapped else n_heads
-    rows = math.ceil(panels / columns) if wrapped else n_layers
-    labelled = n_tokens <= max_labels
-    tick_font, panel_font = MIN_FONT, MAX_FONT
-    width, height = space if space is not None else (max_width, None)
-    for _ in range(3):  # margins depend on the fonts, the fonts on the cell, the cell on the margins
-        room = text_inches(longest_label if labelled else str(n_tokens - 1), tick_font) + 0.15
-        left = 0.2 + 1.5 * panel_font / 72 + room
-        right = 0.2 + (COLORBAR_ROOM if colorbar else 0.0)
-        top = 0.2 + (title_lines * 1.3 * TITLE_FONT + 1.6 * panel_font) / 72
-        note_lines = 0 if labelled else math.ceil(note_characters * 0.55 * MIN_FONT / 72 / (width - 0.3))
-        bottom = 0.25 + room + note_lines * 1.3 * MIN_FONT / 72
-        title_gap = wrapped * 1.8 * panel_font / 72 * (rows - 1)
-        widest = (width - left - right) / (columns + GAP * (columns - 1))
-        if space is not None:
-            fitted_cell = min(widest, (height - top - bottom - title_gap) / (rows + GAP * (rows - 1)))
-        else:
-            wanted = max((9.0 - top - bottom - title_gap) / rows,  # a 16:9 slide's height, if the width allows
-                         (MIN_SIDE - top - bottom - title_gap) / rows, (MIN_SIDE - left - right) / columns,
-                         n_tokens * MIN_FONT * LINE_SPACING / 72 if labelled else 0.9)
-            fitted_cell = min(widest, LARGEST_CELL, wanted)
-        chosen = fitted_cell if cell is None else min(fitted_cell, cell)
-        fitted = fit_font(chosen, n_tokens)
-        labelled = labelled and fitted >= MIN_FONT
-        tick_font = fitted if labelled else MIN_FONT
-        panel_font = float(np.clip(8 * chosen, MIN_FONT, MAX_FONT))
-    return GridLayout(rows, columns, wrapped, chosen, labelled, tick_font, panel_font, left, right, top, bottom)
 
 
 def plot_attention_grid(
@@ -179,12 +105,12 @@ def plot_attention_grid(
     else:
         scale = f"colours 0 to {vmax:.2f}, the scale of the colour bar beside it"
     space = None if fig is None else (fig.bbox.width / fig.dpi, fig.bbox.height / fig.dpi)
-    unnamed_note = sum(map(len, _notes(names, (t, s), (kept_t, kept_s), False, max_labels)))
+    unnamed_note = "\n".join(grid_notes(names, (t, s), (kept_t, kept_s), False, max_labels))
     lines = max(2, title_lines)
     for _ in range(3):  # the title wraps to the figure's width, and its height sets the top margin
         plan = plan_grid(len(layers), len(heads), max(kept_t, kept_s), max(labels, key=len),
                          max_labels=max_labels, colorbar=colorbar, title_lines=lines,
-                         note_characters=unnamed_note, cell=cell_size, space=space)
+                         note=unnamed_note, cell=cell_size, space=space)
         text = grid_heading(title, tokens, scale, plan.size[0] if space is None else space[0])
         if max(title_lines, text.count("\n") + 1) == lines:
             break
@@ -221,7 +147,7 @@ def plot_attention_grid(
                             0.2 / width, block_height / height))
         style_colorbar(fig.colorbar(image, cax=bar), ATTENTION_LABEL.replace(" (", "\n("))
     fig.suptitle(text, fontsize=TITLE_FONT, y=1 - 0.1 / height, va="top")
-    notes = _notes(names, (t, s), (kept_t, kept_s), plan.labelled, max_labels)
+    notes = grid_notes(names, (t, s), (kept_t, kept_s), plan.labelled, max_labels)
     if notes:
         fig.text(0.01, 0.01, wrap("\n".join(notes), width - 0.3), fontsize=MIN_FONT, color="dimgray",
                  va="bottom")
@@ -235,7 +161,7 @@ def grid_heading(title: str | None, tokens: Sequence[str] | None, scale: str, wi
                    described and wrap(described, width - 0.4, TITLE_FONT), scale)
 
 
-def _notes(names: list[str], shape: tuple[int, int], kept: tuple[int, int], labelled: bool,
+def grid_notes(names: list[str], shape: tuple[int, int], kept: tuple[int, int], labelled: bool,
            max_labels: int) -> list[str]:
     """Why the token names are missing (and which position is which token), and whether it was cut."""
     notes = []
@@ -255,14 +181,16 @@ def _notes(names: list[str], shape: tuple[int, int], kept: tuple[int, int], labe
 def _outer_ticks(ax: Axes, labels: list[str], t: int, s: int, plan: GridLayout, *, first_column: bool,
                  bottom: bool) -> None:
     """Token names (or position numbers) on the outer panels of the grid only; none inside."""
-    step = 1 if plan.labelled else max(1, math.ceil(max(t, s) * 2.0 * MIN_FONT / (72 * plan.cell)))
-    ax.set_xticks(range(0, s, step) if bottom else [])
-    ax.set_yticks(range(0, t, step) if first_column else [])
-    if bottom:
-        ax.set_xticklabels(labels[:s] if plan.labelled else [str(i) for i in range(0, s, step)],
-                           rotation=90 if plan.labelled else 0, fontsize=plan.tick_font)
-    if first_column:
-        ax.set_yticklabels(labels[:t] if plan.labelled else [str(i) for i in range(0, t, step)],
-                           fontsize=plan.tick_font)
+    if plan.labelled:
+        ax.set_xticks(range(s) if bottom else [], labels[:s] if bottom else [], rotation=90,
+                      fontsize=plan.tick_font)
+        ax.set_yticks(range(t) if first_column else [], labels[:t] if first_column else [],
+                      fontsize=plan.tick_font)
+    else:
+        step = max(1, math.ceil(max(t, s) * 2.0 * MIN_FONT / (72 * plan.cell)))
+        for axis, n, shown in ((ax.xaxis, s, bottom), (ax.yaxis, t, first_column)):
+            # No number in the last half step: it would run into the next panel's 0.
+            positions = [k for k in range(0, n, step) if k == 0 or k <= n - 1 - step / 2] if shown else []
+            axis.set_ticks(positions, [str(k) for k in positions], fontsize=plan.tick_font)
     ax.tick_params(length=2, pad=1.5)
 
