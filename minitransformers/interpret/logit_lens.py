@@ -43,6 +43,7 @@ class LogitLens:
     positions: list[int]
     input_ids: torch.Tensor
     layer_labels: list[str]
+    family: str  # "gpt": position i guesses token i + 1; "bert": position i guesses token i (at a [MASK])
 
     def probabilities(self) -> torch.Tensor:
         """Softmax over the vocabulary: ``(l b p v)``."""
@@ -140,4 +141,4 @@ def logit_lens(
         stream = torch.stack([cache[name][:, positions] for name in wanted])  # (l b p c)
         logits = read_out(stream)
     labels = ["embeddings", *(f"after layer {i}" for i in range(parts.n_layers))]
-    return LogitLens(logits, positions, input_ids, labels)
+    return LogitLens(logits, positions, input_ids, labels, parts.family)

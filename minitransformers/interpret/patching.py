@@ -108,6 +108,16 @@ def _hook_name(parts: ModelParts, kind: str, layer: int) -> str:
     return f"blocks.{layer}.{HOOK_PATHS[kind]}"
 
 
+def _check_patch(parts: ModelParts, patch: Patch, kind: str, t: int) -> None:
+    if patch.head is not None:
+        if kind not in HEAD_KINDS:
+            raise ValueError(f"{kind!r} has no heads; patch one of {list(HEAD_KINDS)} to patch a head")
+        parts.check_head(patch.head)
+    if patch.position is not None and not -t <= patch.position < t:
+        raise IndexError(f"position {patch.position} does not exist in an input of {t} tokens "
+                         f"(positions 0 to {t - 1})")
+
+
 def _put(activation: torch.Tensor, clean: torch.Tensor, patch: Patch, kind: str) -> None:
     """Copy ``clean``'s values for ``patch`` into ``activation`` (both ``(b t c)`` or ``(b h t d)``), in place."""
     if kind in HEAD_KINDS:  # (b h t d)
@@ -129,6 +139,7 @@ def patch_one(model: torch.nn.Module, corrupted_ids: torch.Tensor, clean_cache, 
     """
     parts = model_parts(model)
     name = _hook_name(parts, kind, parts.check_layer(patch.layer))
+    _check_patch(parts, patch, kind, corrupted_ids.shape[-1])
 
     def put_clean(activation: torch.Tensor, hook_name: str) -> torch.Tensor:
         patched = activation.clone()

@@ -41,7 +41,9 @@ def _heat_map(fig: Figure, ax, values: np.ndarray, cmap: str, vmin: float, vmax:
 
 def _ticks(ax, x_labels: Sequence[str], y_labels: Sequence[str], x_title: str, y_title: str) -> None:
     ax.set_xticks(range(len(x_labels)))
-    ax.set_xticklabels(x_labels, rotation=90 if max(map(len, x_labels), default=0) > 3 else 0, fontsize=LABEL_SIZE)
+    # About 0.09 inch per character at this size; the axes take about 80% of the figure's width.
+    crowded = max(map(len, x_labels), default=0) * 0.09 > 0.8 * ax.get_figure().get_size_inches()[0] / len(x_labels)
+    ax.set_xticklabels(x_labels, rotation=90 if crowded else 0, fontsize=LABEL_SIZE)
     ax.set_yticks(range(len(y_labels)))
     ax.set_yticklabels(y_labels, fontsize=LABEL_SIZE if len(y_labels) <= 24 else 9)
     ax.set_xlabel(x_title, fontsize=LABEL_SIZE + 1)
@@ -76,7 +78,8 @@ def plot_logit_lens(lens, tokenizer, batch: int = 0, target=None, title: str | N
     what = "probability of the top guess" if target is None else "probability of the target"
     _heat_map(fig, ax, shade, "Blues", 0.0, 1.0, what)
     _write_cells(ax, words, shade, 0.55)
-    _ticks(ax, labels, lens.layer_labels, "input position (the guess is read there)", "residual stream")
+    read = "the guess is for the next token" if lens.family == "gpt" else "the guess is for this position's token"
+    _ticks(ax, labels, lens.layer_labels, f"input token ({read})", "residual stream")
     ax.set_title(title or f"Logit lens: top guess after each layer\n(colour: {what})", fontsize=LABEL_SIZE + 2)
     fig.tight_layout()
     return fig
@@ -96,7 +99,7 @@ def plot_patching(result, tokens: Sequence[str] | None = None, normalized: bool 
         y_labels, y_title = layer_names, "layer"
     if "position" in dims:
         x_labels = token_labels(tokens) if tokens is not None else [str(p) for p in range(values.shape[1])]
-        x_title = "position patched (token of the corrupted input shown as the clean one)"
+        x_title = "position patched (tokens of the clean input)"
     else:
         x_labels, x_title = [f"H{h}" for h in range(values.shape[1])], "head (all positions patched)"
     if tokens is not None and "position" in dims and len(x_labels) != values.shape[1]:
@@ -141,15 +144,16 @@ def plot_head_scores(scores: Mapping[str, torch.Tensor], title: str | None = Non
     n = len(scores)
     first = next(iter(scores.values()))
     n_layers, h = first.shape
-    fig = new_figure((max(MIN_SIDE + 2, 0.45 * h * n + 1.6 * n + 1.5), max(MIN_SIDE, 0.5 * n_layers + 3)))
+    fig = new_figure((max(MIN_SIDE + 2, 0.5 * h * n + 1.4 * n + 1.5), max(MIN_SIDE, 0.5 * n_layers + 3)))
+    fig.set_layout_engine("constrained")
     axes = fig.subplots(1, n, squeeze=False)[0]
     for ax, (name, values) in zip(axes, scores.items()):
         array = values.detach().cpu().float().numpy()
-        image = ax.imshow(array, cmap="Purples", vmin=0.0, vmax=1.0, aspect="equal")
+        image = ax.imshow(array, cmap="Purples", vmin=0.0, vmax=1.0, aspect="auto")
         _write_cells(ax, np.vectorize(lambda v: f"{v:.2f}"[1:] if 0 <= v < 1 else f"{v:.1f}")(array), array, 0.6)
         _ticks(ax, [f"H{j}" for j in range(h)], [f"L{i}" for i in range(n_layers)], "head", "layer")
         ax.set_title(name, fontsize=LABEL_SIZE + 1)
-    bar = fig.colorbar(image, ax=list(axes), fraction=0.025, pad=0.02)
+    bar = fig.colorbar(image, ax=list(axes), fraction=0.03, pad=0.02)
     bar.set_label("score (mean attention weight)", fontsize=LABEL_SIZE)
     if title:
         fig.suptitle(title, fontsize=LABEL_SIZE + 2)
