@@ -137,23 +137,35 @@ def plot_attribution(attribution, batch: int = 0, title: str | None = None) -> F
     return fig
 
 
+def _score_text(value: float) -> str:
+    """``.42`` for a score in [0, 1) (two digits fit a small cell), ``1.0`` at the top."""
+    text = f"{value:.2f}"
+    return text[1:] if text.startswith("0.") else f"{value:.1f}"
+
+
 def plot_head_scores(scores: Mapping[str, torch.Tensor], title: str | None = None) -> Figure:
-    """Side-by-side ``(l h)`` score maps on one 0-to-1 colour scale, one panel per detector."""
+    """``(l h)`` score maps on one 0-to-1 colour scale, one panel per detector.
+
+    The panels sit side by side, or two per row when the model has many heads.
+    """
     if not scores:
         raise ValueError("plot_head_scores needs at least one {name: (layers, heads) scores} entry")
     n = len(scores)
-    first = next(iter(scores.values()))
-    n_layers, h = first.shape
-    fig = new_figure((max(MIN_SIDE + 2, 0.5 * h * n + 1.4 * n + 1.5), max(MIN_SIDE, 0.5 * n_layers + 3)))
+    n_layers, h = next(iter(scores.values())).shape
+    columns = n if n * h <= 24 else min(n, 2)
+    rows = -(-n // columns)
+    fig = new_figure((max(MIN_SIDE + 2, (0.5 * h + 1.4) * columns + 1.5), max(MIN_SIDE, (0.5 * n_layers + 2.5) * rows)))
     fig.set_layout_engine("constrained")
-    axes = fig.subplots(1, n, squeeze=False)[0]
+    axes = fig.subplots(rows, columns, squeeze=False).flatten()
     for ax, (name, values) in zip(axes, scores.items()):
         array = values.detach().cpu().float().numpy()
         image = ax.imshow(array, cmap="Purples", vmin=0.0, vmax=1.0, aspect="auto")
-        _write_cells(ax, np.vectorize(lambda v: f"{v:.2f}"[1:] if 0 <= v < 1 else f"{v:.1f}")(array), array, 0.6)
+        _write_cells(ax, np.vectorize(_score_text)(array), array, 0.6)
         _ticks(ax, [f"H{j}" for j in range(h)], [f"L{i}" for i in range(n_layers)], "head", "layer")
         ax.set_title(name, fontsize=LABEL_SIZE + 1)
-    bar = fig.colorbar(image, ax=list(axes), fraction=0.03, pad=0.02)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    bar = fig.colorbar(image, ax=list(axes[:n]), fraction=0.03, pad=0.02)
     bar.set_label("score (mean attention weight)", fontsize=LABEL_SIZE)
     if title:
         fig.suptitle(title, fontsize=LABEL_SIZE + 2)
