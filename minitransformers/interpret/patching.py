@@ -1,6 +1,6 @@
 """Activation patching: which activations carry the difference between a clean and a corrupted input?
 
-    metric = logit_difference(target=" Caesar", foil=" Brutus" ...)   # ids, see below
+    metric = logit_difference(target=him_id, foil=her_id)     # logits (b t v) -> one number
     result = patch_activations(model, clean_ids, corrupted_ids, metric, kind="resid_pre")
     result.values          # (layer, position): the metric with that one activation patched
     result.normalized()    # 0 = as corrupted, 1 = as clean
