@@ -18,14 +18,16 @@ logit lens.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from ..inference._common import evaluating  # dropout off, no gradients, the training flag restored after
 from ..models.base import find_body
+
+__all__ = ["LM_MODELS", "ModelParts", "evaluating", "model_parts"]
 
 LM_MODELS = "GPTLMHeadModel, BertForMaskedLM or BertForPreTraining"
 
@@ -47,23 +49,21 @@ class ModelParts:
     n_heads: int
     read_out: Callable[[torch.Tensor], torch.Tensor] | None
 
-    def check_layer(self, layer: int, what: str = "layer") -> int:
+    def check_layer(self, layer: int) -> int:
         """``layer`` as a non-negative index, or one clear line when the model has no such layer."""
-        if not isinstance(layer, int) or isinstance(layer, bool):
-            raise TypeError(f"{what} must be an int, got {type(layer).__name__} {layer!r}")
-        if not -self.n_layers <= layer < self.n_layers:
-            raise IndexError(f"{what} {layer} does not exist: {type(self.model).__name__} has "
-                             f"{self.n_layers} layers, numbered 0 to {self.n_layers - 1}")
-        return layer % self.n_layers
+        return self._check_index(layer, "layer", self.n_layers, f"{type(self.model).__name__} has")
 
     def check_head(self, head: int) -> int:
         """``head`` as a non-negative index, or one clear line when the model has no such head."""
-        if not isinstance(head, int) or isinstance(head, bool):
-            raise TypeError(f"head must be an int, got {type(head).__name__} {head!r}")
-        if not -self.n_heads <= head < self.n_heads:
-            raise IndexError(f"head {head} does not exist: each layer of {type(self.model).__name__} has "
-                             f"{self.n_heads} heads, numbered 0 to {self.n_heads - 1}")
-        return head % self.n_heads
+        return self._check_index(head, "head", self.n_heads, f"each layer of {type(self.model).__name__} has")
+
+    @staticmethod
+    def _check_index(index: int, what: str, count: int, owner: str) -> int:
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise TypeError(f"{what} must be an int, got {type(index).__name__} {index!r}")
+        if not -count <= index < count:
+            raise IndexError(f"{what} {index} does not exist: {owner} {count} {what}s, numbered 0 to {count - 1}")
+        return index % count
 
     def require_read_out(self, tool: str) -> Callable[[torch.Tensor], torch.Tensor]:
         """The output path, or one clear line saying which model class has one."""
@@ -92,15 +92,3 @@ def model_parts(model: nn.Module) -> ModelParts:
     elif family == "bert" and isinstance(getattr(model, "mlm_head", None), nn.Module):
         read_out = model.mlm_head
     return ModelParts(model, body, family, len(blocks), n_heads, read_out)
-
-
-@contextmanager
-def evaluating(model: nn.Module) -> Iterator[nn.Module]:
-    """Dropout off and no gradients inside; the model's training flag is restored after."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            yield model
-    finally:
-        model.train(was_training)
