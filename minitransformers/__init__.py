@@ -6,6 +6,7 @@ Read in order (see README's package map): ``masks`` -> ``attention`` ->
 
 Sub-packages: ``tokenizers``, ``pretrained`` (Hugging Face checkpoints),
 ``generation``, ``inference``, ``inspection`` (activation cache and hooks),
+``interpret`` (logit lens, patching, attribution, head detectors),
 ``plotting`` (imported on demand: it pulls in matplotlib), ``components``
 (worked examples of custom layers), ``exercises``, ``data``, ``training``.
 """
@@ -43,6 +44,7 @@ from .inspection import (  # noqa: E402
     ActivationCache, attention_entropy, attention_rollout, head_entropy, hook_names, hooks,
     model_hooks, patch_from, run_with_cache, zero_head,
 )
+from .interpret import direct_logit_attribution, logit_lens, patch_activations  # noqa: E402
 from .pretrained import (  # noqa: E402
     CheckpointError, CheckpointMismatchError, LoadingReport, load_pretrained, minilm_path, save_pretrained,
 )

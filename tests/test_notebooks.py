@@ -23,6 +23,7 @@ NOTEBOOK_NAMES = [
     "05_pretrained_weights",
     "06_bert_vs_gpt_embeddings",
     "07_your_own_layer",
+    "08_inside_bert_and_gpt",
 ]
 CELL_TIMEOUT_S = 300  # one cell; a whole notebook takes well under a minute in fast mode
 
