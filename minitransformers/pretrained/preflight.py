@@ -5,9 +5,12 @@ hand-edited ``config.json`` (``vocab_size: 10**12``, ``n_layer: 10**6``)
 would try to allocate terabytes before any other check ran. The tensors in
 the weights file are already on disk, so they are cheap to compare with the
 config first: the token embeddings say the vocabulary and the width, the
-position embeddings say the context length, and the block numbers in the
-names say the depth. A disagreement means the checkpoint contradicts
-itself, and no ``strict=False`` can fix that.
+position embeddings say the context length, the segment embeddings the
+number of segments, the first block's MLP its inner width, and the block
+numbers in the names say the depth. A disagreement means the checkpoint
+contradicts itself, and no ``strict=False`` can fix that. A size whose
+tensor is missing from the file is still bounded: the config's whole
+parameter estimate must fit in what the file holds.
 
 The second check is on dtypes: weights are floating-point numbers. A matrix
 stored as int64 or bool would be cast silently by ``copy_`` into something
