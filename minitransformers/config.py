@@ -163,15 +163,15 @@ class TransformerConfig:
         part, (count, fields) = max(self.parameter_parts().items(), key=lambda item: item[1][0])
         names = names or {}
         sizes = ", ".join(f"{names.get(field, field)}={getattr(self, field)}" for field in fields)
-        return f"the {part}, about {count:.3g} parameters ({sizes})"
+        return f"the {part}: {sizes}, about {count:.3g}"
 
     def _check_size(self) -> None:
         estimate = self.estimated_parameters()
         if estimate > self.MAX_PARAMETERS:
             raise ValueError(
-                f"this config would have about {estimate:.3g} parameters, most of them in "
-                f"{self.largest_part()}: more than the limit of {self.MAX_PARAMETERS:.3g}, probably a typo. "
-                f"If you mean it, raise the limit first: {type(self).__name__}.MAX_PARAMETERS = {estimate:.3g}"
+                f"this config would have about {estimate:.3g} parameters (most in {self.largest_part()}), "
+                f"more than the limit of {self.MAX_PARAMETERS:.3g}: probably a typo. If you mean it, "
+                f"raise the limit first: {type(self).__name__}.MAX_PARAMETERS = {estimate:.3g}"
             )
 
     @property

@@ -95,7 +95,7 @@ def check_sizes(family: str, config, checkpoint: dict[str, torch.Tensor], source
     if estimate > 2 * stored + 10**6:
         raise CheckpointError(
             f"config.json of {source} asks for about {estimate:.3g} parameters, but its weights hold "
-            f"{stored:,} numbers; most of them would be in {config.largest_part(key_of)}. {fix}"
+            f"{stored:,} numbers (most would be in {config.largest_part(key_of)}). {fix}"
         )
 
 
