@@ -17,6 +17,7 @@ quiet_interrupt_while_starting()  # Ctrl-C during the imports below: one line, n
 
 from .attention import MultiHeadAttention, attend, attention_scores, masked_softmax
 from .blocks import DecoderBlock, EncoderBlock
+from .body import find_body
 from .config import BertConfig, GPTConfig
 from .feedforward import FeedForward
 from .hook_points import HookPoint
@@ -28,7 +29,7 @@ from .models import (
     BertForMaskedLM, BertForPreTraining, BertForSequenceClassification, BertModel,
     GPTLMHeadModel, GPTModel, TransformerModel,
 )
-from .models.base import IGNORE_INDEX, find_body
+from .models.base import IGNORE_INDEX
 from .outputs import ModelOutput
 from .positional import LearnedPositions, NoPositions
 from .registry import ATTENTIONS, BLOCKS, FEEDFORWARDS, NORMS, POSITIONALS, Registry

@@ -66,7 +66,7 @@ def save_attention_figure(model, tokenizer, text: str, path: Path, layer: int | 
 
     from ..plotting import plot_attention, plot_attention_grid
 
-    from ..models.base import find_body
+    from ..body import find_body
 
     body, _ = find_body(model)
     n_layers, n_heads = body.config.n_layers, body.config.n_heads
