@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from ..inference._common import evaluating  # dropout off, no gradients, the training flag restored after
-from ..models.base import find_body
+from ..body import find_body
 
 __all__ = ["LM_MODELS", "ModelParts", "evaluating", "model_parts"]
 

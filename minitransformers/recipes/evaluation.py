@@ -92,8 +92,8 @@ def both_sides_metrics(bert, gpt, tokenizer, works: dict[str, str], mask_probabi
                                      mask_probability=mask_probability, generator=generator,
                                      replace_shares=(1.0, 0.0, 0.0))
         labels[:, 0] = IGNORE_INDEX  # nothing to the left of a window's first token
-        frame = torch.full((len(window), 1), tokenizer.cls_token_id), torch.full((len(window), 1), tokenizer.sep_token_id)
-        bert_input = torch.cat([frame[0], hidden, frame[1]], dim=1).to(bert.device)
+        cls, sep = (torch.full((len(window), 1), token) for token in (tokenizer.cls_token_id, tokenizer.sep_token_id))
+        bert_input = torch.cat([cls, hidden, sep], dim=1).to(bert.device)  # <cls> window <sep>
         bert_guess = bert(bert_input).logits[:, 1:-1].argmax(-1).cpu()  # (b t)
         gpt_guess = gpt(window.to(gpt.device)).logits.argmax(-1).cpu()  # (b t): guess for the token after each
         chosen = labels != IGNORE_INDEX
@@ -110,12 +110,17 @@ def both_sides_metrics(bert, gpt, tokenizer, works: dict[str, str], mask_probabi
 def checkpoint_kind(directory: str | Path) -> str:
     """``"gpt"``, ``"bert"`` or ``"gpt-char"`` for a checkpoint folder."""
     directory = Path(directory)
-    model_type = json.loads((directory / "config.json").read_text()).get("model_type")
+    try:
+        config = json.loads((directory / "config.json").read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{directory / 'config.json'} is not valid JSON ({error})") from None
+    model_type = config.get("model_type") if isinstance(config, dict) else None
     if model_type == "bert":
         return "bert"
     if model_type == "gpt2":
         return "gpt-char" if (directory / "char_vocab.json").exists() else "gpt"
-    raise ValueError(f"{directory} holds a {model_type!r} checkpoint; expected a BERT or GPT-2 one")
+    found = f"a {model_type!r} checkpoint" if model_type else "a config.json without a model_type"
+    raise ValueError(f"{directory} holds {found}; expected a BERT or GPT-2 checkpoint")
 
 
 @torch.no_grad()
