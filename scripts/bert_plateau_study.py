@@ -119,6 +119,11 @@ def plot_curves(records: list[dict], path: Path, names: list[str] | None) -> Non
     print(f"wrote {path}")
 
 
+def _fail(message: str) -> None:
+    print(f"bert_plateau_study: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("variations", nargs="*", help=f"which to run (default: all): {', '.join(VARIATIONS)}")
@@ -130,13 +135,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--curves", type=Path, help="also draw the curves of the saved runs into this PNG")
     parser.add_argument("--only", nargs="*", help="with --curves: the variations to draw")
     args = parser.parse_args(argv)
-    unknown = [name for name in args.variations if name not in VARIATIONS]
+    unknown = [name for name in [*args.variations, *(args.only or [])] if name not in VARIATIONS]
     if unknown:
-        parser.error(f"unknown variation {', '.join(map(repr, unknown))}; choose from {', '.join(VARIATIONS)}")
+        _fail(f"unknown variation {', '.join(map(repr, unknown))}; choose from {', '.join(VARIATIONS)}")
     if args.steps < 1 or args.eval_every < 1:
-        parser.error(f"--steps and --eval-every must be at least 1, got {args.steps} and {args.eval_every}")
+        _fail(f"--steps and --eval-every must be at least 1, got {args.steps} and {args.eval_every}")
     if args.threads is not None and args.threads < 1:
-        parser.error(f"--threads must be at least 1, got {args.threads}")
+        _fail(f"--threads must be at least 1, got {args.threads}")
     if not args.table and not args.curves:
         run(args.variations or list(VARIATIONS), args.steps, args.eval_every, args.results, args.threads)
     records = load_results(args.results)
