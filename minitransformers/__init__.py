@@ -44,7 +44,8 @@ from .inspection import (  # noqa: E402
     model_hooks, patch_from, run_with_cache, zero_head,
 )
 from .pretrained import (  # noqa: E402
-    CheckpointError, CheckpointMismatchError, LoadingReport, load_pretrained, minilm_path, save_pretrained,
+    CheckpointError, CheckpointMismatchError, CheckpointNotFoundError, LoadingReport, load_pretrained, minilm_path,
+    save_pretrained, shipped_path,
 )
 from .tokenizers import (  # noqa: E402
     ByteLevelBPETokenizer, CharTokenizer, Tokenizer, WordPieceTokenizer, encode_and_show, load_tokenizer,
