@@ -9,7 +9,7 @@ docstring and replaces its body with a stub::
     def causal_mask(t):
         \"\"\"...\"\"\"
         # YOUR CODE HERE
-        raise NotImplementedError("Task 'causal_mask': write this function. Hint: ...")
+        raise NotImplementedError("Task 'causal_mask': write causal_mask(), ... Hint: ...")
 
 so the notebook runs up to the first grading cell
 (``exercises.check("causal_mask", causal_mask, stop=True)``), which stops
@@ -35,15 +35,16 @@ def solution_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNod
             if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", [])]
 
 
-def _task_hint(cell: nbformat.NotebookNode) -> tuple[str, str]:
-    """The exercise a solution cell answers and its hint (the cell's own ``hint`` wins)."""
+def _task_and_hint(cell: nbformat.NotebookNode) -> tuple[str, str]:
+    """The exercise a solution cell answers, and its first hint (``exercises.hint``: hints live in one place)."""
     from .. import exercises
 
     name = cell.metadata.get("exercise")
-    if not name:
-        raise ValueError(f"solution cell {cell.get('id')!r} names no exercise; add "
-                         f"metadata \"exercise\": \"<name>\" (one of {exercises.list_exercises()})")
-    return name, cell.metadata.get("hint") or exercises.hint(name)
+    if name not in exercises.list_exercises():
+        found = f"names {name!r}" if name else "names no exercise"
+        raise ValueError(f"solution cell {cell.get('id')!r} {found}; add metadata \"exercise\": \"<name>\" "
+                         f"(one of {exercises.list_exercises()})")
+    return name, exercises.hint(name)
 
 
 def stub_source(source: str, task: str, hint: str, cell_id: str = "?") -> str:
@@ -69,7 +70,8 @@ def stub_source(source: str, task: str, hint: str, cell_id: str = "?") -> str:
             and isinstance(body[0].value.value, str)
         header_end = body[0].end_lineno if has_docstring else body[0].lineno - 1
         indent = " " * body[0].col_offset
-        message = f"Task {task!r}: write {node.name}(), then run the check below. Hint: {hint}"
+        message = (f"Task {task!r}: write {node.name}(), then run the check below. Hint: {hint} "
+                   f"(a closer one: exercises.hint({task!r}, level=2))")
         kept.extend(lines[start:header_end])
         kept.append(f"{indent}# YOUR CODE HERE")
         kept.append(f"{indent}raise NotImplementedError({message!r})")
@@ -91,7 +93,7 @@ def student_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.outputs, cell.execution_count = [], None
         tags = cell.metadata.get("tags", [])
         if SOLUTION_TAG in tags:
-            task, hint = _task_hint(cell)
+            task, hint = _task_and_hint(cell)
             cell.source = stub_source(cell.source, task, hint, cell.get("id", "?"))
             cell.metadata["tags"] = [TASK_TAG if tag == SOLUTION_TAG else tag for tag in tags]
     copy.metadata["minitransformers"] = {"version": "student"}
