@@ -17,11 +17,11 @@ class ExerciseNotPassed(AssertionError):
     """Raised by ``check(..., stop=True)``: a notebook run stops at the first task not yet solved."""
 
     def _render_traceback_(self) -> list[str]:
-        # IPython calls this instead of formatting a traceback: one line per line of the message.
-        return [f"ExerciseNotPassed: {self}", *_RERUN_NOTE]
+        # IPython calls this instead of formatting a traceback: the lines it shows under the cell.
+        return f"ExerciseNotPassed: {self}".splitlines() + [RERUN_NOTE]
 
 
-_RERUN_NOTE = ["(Fix the function above and run this cell again.)"]
+RERUN_NOTE = "(Fix your function above and run this cell again.)"
 
 
 def _print_without_traceback(previous_hook):
