@@ -58,9 +58,11 @@ def rewrite_bodies(source: str, new_body: Callable[[str, str, list[str]], list[s
     tree = ast.parse(source)
     lines = source.splitlines()
     kept: list[str] = []
-    functions = 0
+    functions = previous_end = 0
     for node in tree.body:
         start = (node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno) - 1
+        kept.extend(lines[previous_end:start])  # blank lines and comments between statements
+        previous_end = node.end_lineno
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             kept.extend(lines[start:node.end_lineno])
             continue
@@ -77,7 +79,6 @@ def rewrite_bodies(source: str, new_body: Callable[[str, str, list[str]], list[s
         header_end = body[0].end_lineno if has_docstring else body[0].lineno - 1
         kept.extend(lines[start:header_end])
         kept.extend(new_body(node.name, " " * body[0].col_offset, lines[header_end:node.end_lineno]))
-        kept.append("")
         functions += 1
     if functions == 0:
         raise ValueError(f"solution cell {cell_id!r} defines no function to write")
