@@ -37,7 +37,7 @@ ATTENTION_SCORES = Exercise(
         Mistake("divided_by_d", lambda q, k: q @ k.transpose(-2, -1) / q.shape[-1],
                 "You divided by d; the scale is 1/sqrt(d): the standard deviation of a dot product of d "
                 "unit-variance terms is sqrt(d)."),
-        Mistake("scaled_by_tokens", lambda q, k: q @ k.transpose(-2, -1) / math.sqrt(q.shape[-2]),
+        Mistake("scale_by_tokens", lambda q, k: q @ k.transpose(-2, -1) / math.sqrt(q.shape[-2]),
                 _SCALED_BY_TOKENS),
         Mistake("wrong_transpose", lambda q, k: k @ q.transpose(-2, -1) / math.sqrt(q.shape[-1]),
                 "Your scores are transposed: rows must be queries and columns keys, (b h t s). Compute "
@@ -153,7 +153,7 @@ ATTENTION = Exercise(
     mistakes=(
         Mistake("missing_scale", _unscaled_attention,
                 "Your scores are not divided by sqrt(d) (d = q.shape[-1]), so the softmax is too sharp."),
-        Mistake("scaled_by_tokens", _attention_scaled_by_tokens, _SCALED_BY_TOKENS),
+        Mistake("scale_by_tokens", _attention_scaled_by_tokens, _SCALED_BY_TOKENS),
         Mistake("mask_after_softmax", _attention_mask_after_softmax,
                 "You applied the mask after softmax: rows of weights no longer sum to 1. Mask the scores "
                 "first, then take the softmax."),
