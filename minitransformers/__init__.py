@@ -47,7 +47,8 @@ from .inspection import (  # noqa: E402
 )
 from .interpret import direct_logit_attribution, logit_lens, patch_activations  # noqa: E402
 from .pretrained import (  # noqa: E402
-    CheckpointError, CheckpointMismatchError, LoadingReport, load_pretrained, minilm_path, save_pretrained,
+    CheckpointError, CheckpointMismatchError, CheckpointNotFoundError, LoadingReport, load_pretrained, minilm_path,
+    save_pretrained, shipped_path,
 )
 from .tokenizers import (  # noqa: E402
     ByteLevelBPETokenizer, CharTokenizer, Tokenizer, WordPieceTokenizer, encode_and_show, load_tokenizer,
