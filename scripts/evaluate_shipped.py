@@ -18,12 +18,12 @@ import json
 import sys
 from pathlib import Path
 
+from minitransformers import CheckpointNotFoundError, shipped_path
 from minitransformers.recipes.evaluation import (
     both_sides_metrics, checkpoint_kind, evaluate_checkpoint, target_report,
 )
 
-SHIPPED = [Path("weights") / name for name in
-           ("mini-gpt-shakespeare", "mini-bert-shakespeare", "char-gpt-shakespeare")]
+SHIPPED_NAMES = ("mini-gpt-shakespeare", "mini-bert-shakespeare", "char-gpt-shakespeare")
 
 
 def _row(directory: Path, metrics: dict) -> list[str]:
@@ -40,12 +40,19 @@ def _row(directory: Path, metrics: dict) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folders", nargs="*", type=Path, default=SHIPPED)
+    parser.add_argument("folders", nargs="*", type=Path,
+                        help="checkpoint folders (default: the three shipped ones, found by shipped_path)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
     parser.add_argument("--famous-lines", action="store_true",
                         help="print the famous-lines table for the BERT and GPT among the folders")
     args = parser.parse_args()
+    if not args.folders:
+        try:
+            args.folders = [shipped_path(name) for name in SHIPPED_NAMES]
+        except CheckpointNotFoundError as error:
+            print(f"evaluate_shipped: {error}", file=sys.stderr)
+            sys.exit(2)
     problems = [problem for problem in map(_problem, args.folders) if problem]
     if problems:
         print(f"evaluate_shipped: {problems[0]}", file=sys.stderr)
