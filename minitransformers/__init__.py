@@ -6,6 +6,7 @@ Read in order (see README's package map): ``masks`` -> ``attention`` ->
 
 Sub-packages: ``tokenizers``, ``pretrained`` (Hugging Face checkpoints),
 ``generation``, ``inference``, ``inspection`` (activation cache and hooks),
+``interpret`` (logit lens, patching, attribution, head detectors),
 ``plotting`` (imported on demand: it pulls in matplotlib), ``components``
 (worked examples of custom layers), ``exercises``, ``data``, ``training``.
 """
@@ -16,6 +17,7 @@ quiet_interrupt_while_starting()  # Ctrl-C during the imports below: one line, n
 
 from .attention import MultiHeadAttention, attend, attention_scores, masked_softmax
 from .blocks import DecoderBlock, EncoderBlock
+from .body import find_body
 from .config import BertConfig, GPTConfig
 from .feedforward import FeedForward
 from .hook_points import HookPoint
@@ -27,7 +29,7 @@ from .models import (
     BertForMaskedLM, BertForPreTraining, BertForSequenceClassification, BertModel,
     GPTLMHeadModel, GPTModel, TransformerModel,
 )
-from .models.base import IGNORE_INDEX, find_body
+from .models.base import IGNORE_INDEX
 from .outputs import ModelOutput
 from .positional import LearnedPositions, NoPositions
 from .registry import ATTENTIONS, BLOCKS, FEEDFORWARDS, NORMS, POSITIONALS, Registry
@@ -43,8 +45,10 @@ from .inspection import (  # noqa: E402
     ActivationCache, attention_entropy, attention_rollout, head_entropy, hook_names, hooks,
     model_hooks, patch_from, run_with_cache, zero_head,
 )
+from .interpret import direct_logit_attribution, logit_lens, patch_activations  # noqa: E402
 from .pretrained import (  # noqa: E402
-    CheckpointError, CheckpointMismatchError, LoadingReport, load_pretrained, minilm_path, save_pretrained,
+    CheckpointError, CheckpointMismatchError, CheckpointNotFoundError, LoadingReport, load_pretrained, minilm_path,
+    save_pretrained, shipped_path,
 )
 from .tokenizers import (  # noqa: E402
     ByteLevelBPETokenizer, CharTokenizer, Tokenizer, WordPieceTokenizer, encode_and_show, load_tokenizer,

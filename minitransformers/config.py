@@ -29,8 +29,6 @@ from .registry import ATTENTION_IMPLS, REGISTRIES, check_activation
 
 Component = str | Callable[..., Any]
 
-SIZE_FIELDS = ("vocab_size", "hidden_size", "n_layers", "n_heads", "intermediate_size", "max_positions")
-
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
@@ -101,11 +99,15 @@ class TransformerConfig:
     # A guard against typos like hidden_size=2**20: configs estimated above this many
     # parameters are refused before anything is allocated. Raise it on the class if you mean it.
     MAX_PARAMETERS: ClassVar[float] = 20e9
+    # Fields that size a tensor (or count them): positive integers, all counted in the estimate.
+    SIZE_FIELDS: ClassVar[tuple[str, ...]] = (
+        "vocab_size", "hidden_size", "n_layers", "n_heads", "intermediate_size", "max_positions",
+    )
 
     def __post_init__(self) -> None:
         if self.intermediate_size is None:
             self.intermediate_size = 4 * self.hidden_size if _is_int(self.hidden_size) else None
-        for name in SIZE_FIELDS:
+        for name in self.SIZE_FIELDS:
             check_int(name, getattr(self, name))
         if self.hidden_size % self.n_heads != 0:
             raise ValueError(
@@ -136,19 +138,38 @@ class TransformerConfig:
         """The fields that hold special token ids."""
         return ("pad_token_id",)
 
+    def parameter_parts(self) -> dict[str, tuple[int, tuple[str, ...]]]:
+        """Roughly how many parameters each part of the model has, and the size fields that set it.
+
+        Every field of ``SIZE_FIELDS`` that allocates appears in a part, so a typo in
+        any of them shows in the total (``n_heads`` only splits ``hidden_size``).
+        """
+        c, inner, layers = self.hidden_size, self.intermediate_size, self.n_layers
+        return {
+            "token embeddings": (self.vocab_size * c, ("vocab_size", "hidden_size")),
+            "position embeddings": (self.max_positions * c, ("max_positions", "hidden_size")),
+            "blocks": (layers * (4 * c * c + 2 * c * inner), ("n_layers", "hidden_size", "intermediate_size")),
+        }
+
     def estimated_parameters(self) -> int:
-        """Roughly how many parameters a model of this config has (embeddings and blocks)."""
-        c, inner = self.hidden_size, self.intermediate_size
-        per_block = 4 * c * c + 2 * c * inner
-        return (self.vocab_size + self.max_positions) * c + self.n_layers * per_block
+        """Roughly how many parameters a model of this config has (every part of ``parameter_parts``)."""
+        return sum(count for count, _ in self.parameter_parts().values())
+
+    def largest_part(self, names: dict[str, str] | None = None) -> str:
+        """The part with the most parameters and the sizes that make it: where to look for a typo.
+
+        ``names`` shows fields under other names (a ``config.json``'s keys).
+        """
+        part, (count, fields) = max(self.parameter_parts().items(), key=lambda item: item[1][0])
+        names = names or {}
+        sizes = ", ".join(f"{names.get(field, field)}={getattr(self, field)}" for field in fields)
+        return f"the {part}: {sizes}, about {count:.3g}"
 
     def _check_size(self) -> None:
         estimate = self.estimated_parameters()
         if estimate > self.MAX_PARAMETERS:
             raise ValueError(
-                f"this config would have about {estimate:.3g} parameters (vocab_size={self.vocab_size}, "
-                f"hidden_size={self.hidden_size}, n_layers={self.n_layers}, "
-                f"intermediate_size={self.intermediate_size}, max_positions={self.max_positions}), "
+                f"this config would have about {estimate:.3g} parameters (most in {self.largest_part()}), "
                 f"more than the limit of {self.MAX_PARAMETERS:.3g}: probably a typo. If you mean it, "
                 f"raise the limit first: {type(self).__name__}.MAX_PARAMETERS = {estimate:.3g}"
             )
@@ -212,11 +233,18 @@ class BertConfig(TransformerConfig):
         "bert-base": dict(vocab_size=30522, hidden_size=768, n_layers=12, n_heads=12,
                           max_positions=512),
     }
+    SIZE_FIELDS: ClassVar[tuple[str, ...]] = (*TransformerConfig.SIZE_FIELDS, "type_vocab_size", "num_labels")
+
+    def parameter_parts(self) -> dict[str, tuple[int, tuple[str, ...]]]:
+        c = self.hidden_size
+        return {
+            **super().parameter_parts(),
+            "segment embeddings": (self.type_vocab_size * c, ("type_vocab_size", "hidden_size")),
+            "pooler and classifier": (c * c + self.num_labels * c, ("hidden_size", "num_labels")),
+        }
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_int("type_vocab_size", self.type_vocab_size)
-        check_int("num_labels", self.num_labels)
         if self.classifier_dropout is not None:
             check_float("classifier_dropout", self.classifier_dropout, 0.0, 1.0)
 

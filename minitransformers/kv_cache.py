@@ -18,6 +18,9 @@ Shapes: keys and values ``(b, h, s, d)``, positions ``(b, s)``.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Sequence
+
 import torch
 
 _FIRST_GROWABLE_CAPACITY = 64  # slots a cache without a capacity starts with; it doubles when full
@@ -32,8 +35,10 @@ class KVCache:
     ``positions`` remembers where each cached key sits in its sequence
     (position schemes such as ALiBi need it).
 
-    A cache belongs to one generation: one batch size, one model's head
-    count and head size. Reusing it elsewhere is an error that says so.
+    A cache belongs to one generation: one batch size, and one layer of one
+    model, the one that filled it (``claim``). Keys of the same shapes from
+    another model would be read without complaint and give wrong logits, so
+    reusing a cache elsewhere is an error that says so.
     """
 
     def __init__(self, capacity: int | None = None) -> None:
@@ -44,6 +49,7 @@ class KVCache:
         self._keys: torch.Tensor | None = None  # (b, h, capacity, d)
         self._values: torch.Tensor | None = None  # (b, h, capacity, d)
         self._positions: torch.Tensor | None = None  # (b, capacity)
+        self._owner: weakref.ref | None = None  # the layer that filled the cache (see ``claim``)
         # Static mode (see ``make_static``): compiled one-token steps over every slot.
         self.static_slot: torch.Tensor | None = None
 
@@ -87,6 +93,22 @@ class KVCache:
         return 2 * self._keys.numel() * self._keys.element_size() + self._positions.numel() * 8
 
     # ----- what the model calls --------------------------------------------------------------
+
+    def claim(self, owner: object, name: str = "this KV cache") -> None:
+        """Make ``owner`` (the layer about to write here) the cache's owner, or check that it is.
+
+        An empty cache takes any owner; a filled one only the layer that filled
+        it. A weak reference, not ``id()``: a new model may reuse a dead one's id.
+        """
+        if self.length == 0 and self.static_slot is None:
+            self._owner = weakref.ref(owner)
+            return
+        if self._owner is None or self._owner() is not owner:
+            raise ValueError(
+                f"{name} was filled by another model (or another layer of this one): its keys would give "
+                f"wrong logits; make a new cache with new_cache(model.config.n_layers), or clear() "
+                f"every layer of this one first"
+            )
 
     def past_length(self) -> int:
         """How many keys precede the new tokens, as attention sees them.
@@ -224,6 +246,27 @@ class KVCache:
                 f"this KV cache holds {self._keys.dtype} on {self._keys.device} but the new keys are "
                 f"{keys.dtype} on {keys.device}; make a new cache after moving or casting the model"
             )
+
+
+def check_cache(cache: object, layers: Sequence[object]) -> None:
+    """``cache`` must be one ``KVCache`` per layer, each empty or filled by that same layer.
+
+    Each ``layers[i]`` claims ``cache[i]`` (see ``KVCache.claim``). Compiled code
+    skips the claim: the compiled step of ``generate`` reuses its own cache, which
+    its eager prompt pass has claimed already.
+    """
+    if not isinstance(cache, (list, tuple)):
+        raise TypeError(f"cache must be a list of KVCache, one per layer (new_cache(model.config.n_layers)), "
+                        f"got {type(cache).__name__}")
+    if len(cache) != len(layers):
+        raise ValueError(f"cache has {len(cache)} layers, the model has {len(layers)}; make one with "
+                         f"new_cache(model.config.n_layers)")
+    for i, (layer_cache, layer) in enumerate(zip(cache, layers)):
+        if not isinstance(layer_cache, KVCache):
+            raise TypeError(f"cache[{i}] is {type(layer_cache).__name__}, not a KVCache; make the cache with "
+                            f"new_cache(model.config.n_layers)")
+        if not torch.compiler.is_compiling():
+            layer_cache.claim(layer, f"cache[{i}]")
 
 
 def new_cache(n_layers: int, capacity: int | None = None) -> list[KVCache]:

@@ -13,6 +13,7 @@ from nbclient.exceptions import CellExecutionError
 
 from minitransformers.cli import main
 from minitransformers.course import solution_cells, student_copy, stub_source, write_student_copies
+from minitransformers.exercises.stop import RERUN_NOTE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -119,6 +120,42 @@ def test_the_cli_writes_one_copy_per_notebook(tmp_path, capsys):
 NOTEBOOK_NAMES = sorted(path.stem for path in NOTEBOOKS_DIR.glob("*.ipynb"))
 # Shown by the lecturer with no graded task, so that Run All reaches every cell.
 DEMONSTRATIONS = {"04b_bert_and_gpt_side_by_side"}
+
+
+def test_a_second_run_never_overwrites_a_students_work(tmp_path, capsys):
+    source, out = tmp_path / "teacher", tmp_path / "class"
+    source.mkdir()
+    nbformat.write(_notebook(), source / "01_x.ipynb")
+    nbformat.write(_notebook(), source / "02_y.ipynb")
+    arguments = ["notebooks", "--student", str(out), "--source", str(source)]
+    assert main(arguments) == 0
+    assert main(arguments) == 0  # copies left as written: nothing to protect, a rerun is fine
+    work = nbformat.read(out / "01_x.ipynb", as_version=4)
+    work.cells[1].source = "def causal_mask(t):\n    return 'my answer'\n"
+    nbformat.write(work, out / "01_x.ipynb")
+    (out / "02_y.ipynb").unlink()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    capsys.readouterr()
+
+    assert main(arguments) == 2
+    error = capsys.readouterr().err
+    assert f"{out / '01_x.ipynb'} already exists and differs from a fresh copy" in error
+    assert "nothing was written" in error and "--force" in error and error.count("\n") == 1
+    assert "my answer" in (out / "01_x.ipynb").read_text(encoding="utf-8")
+    assert not (out / "02_y.ipynb").exists()  # refused as a whole: not even the missing copy
+
+    assert main([*arguments, "--force"]) == 0
+    assert "my answer" not in (out / "01_x.ipynb").read_text(encoding="utf-8")
+    assert (out / "02_y.ipynb").exists() and (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_teaching_md_command_works_from_the_repository_root(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(REPO_ROOT)
+    target = tmp_path / "student_notebooks"
+    assert main(["notebooks", "--student", str(target)]) == 0  # --source defaults to the package's notebooks/
+    assert sorted(path.stem for path in target.glob("*.ipynb")) == NOTEBOOK_NAMES
+    assert f"{len(NOTEBOOK_NAMES)} student notebooks in {target}" in capsys.readouterr().out
+
 CITATIONS = ("1706.03762", "1810.04805", "language_understanding_paper.pdf",
              "language_models_are_unsupervised_multitask_learners.pdf", "329d105e34ec", "2f1cf92af21a")
 
@@ -147,25 +184,43 @@ def test_every_notebook_has_objectives_graded_tasks_questions_and_references(nam
                if "task" in cell.metadata.get("tags", []))
 
 
+@pytest.fixture(scope="module")
+def student_folder(tmp_path_factory) -> Path:
+    """Student copies written by the CLI to a folder that is not called notebooks/ and has a space in its path."""
+    folder = tmp_path_factory.mktemp("course") / "week 3 lab"
+    assert main(["notebooks", "--student", str(folder)]) == 0
+    return folder
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [name for name in NOTEBOOK_NAMES if name not in DEMONSTRATIONS])
-def test_each_student_copy_runs_up_to_its_first_task_and_names_it(name, monkeypatch):
+def test_each_student_copy_runs_from_another_folder_up_to_its_first_stub(name, student_folder, monkeypatch):
     monkeypatch.setenv("MINITRANSFORMERS_FAST", "1")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
-    teacher = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
-    first = solution_cells(teacher)[0].metadata["exercise"]
-    student = student_copy(teacher)
-    error = _run(student, NOTEBOOKS_DIR)
+    monkeypatch.delenv("MINITRANSFORMERS_WEIGHTS", raising=False)  # found from the package, not the folder
+    student = nbformat.read(student_folder / f"{name}.ipynb", as_version=4)
+    tasks = [index for index, cell in enumerate(student.cells) if "task" in cell.metadata.get("tags", [])]
+    first = student.cells[tasks[0]].metadata["exercise"]
+    error = _run(student, student_folder)
     assert error is not None, f"the student copy of {name} ran through its stubs"
+    failed = [index for index, cell in enumerate(student.cells)
+              if any(output.output_type == "error" for output in cell.get("outputs", []))]
+    assert failed == [tasks[0] + 1], f"{name} failed at cell {failed}, not at the check of its first task:\n{error}"
     assert error.ename == "ExerciseNotPassed", error
-    assert f"✗ {first}" in error.evalue and f"Task '{first}'" in error.evalue
-    assert "NotImplementedError" in error.evalue and "Hint:" in error.evalue
+    assert f"✗ {first}: not written yet (NotImplementedError: Task '{first}'" in error.evalue
+    # What the student sees under the cell: the grader's message and a note, no traceback.
+    shown = next(output for output in student.cells[failed[0]].outputs if output.output_type == "error").traceback
+    assert shown == f"ExerciseNotPassed: {error.evalue}".splitlines() + [RERUN_NOTE], shown
 
 
 def _task_labels() -> dict[str, str]:
-    """Each graded task's exercise -> its label in the notebook heading ("in class", "homework", "optional")."""
-    labels = {}
+    """Each graded task's exercise -> its label in the notebook heading ("in class", "homework", "optional").
+
+    A solution cell with no task heading shows again a task set elsewhere (07 shows 01's scores as
+    an example of a check); its exercise must have a label from its own task.
+    """
+    labels, repeats = {}, []
     for name in NOTEBOOK_NAMES:
         notebook = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
         heading = ""
@@ -174,10 +229,13 @@ def _task_labels() -> dict[str, str]:
                 found = re.findall(r"^### Task \d+ \(graded, ([a-z ]+)\)", cell.source, flags=re.MULTILINE)
                 heading = found[-1] if found else heading
             elif cell in solution_cells(notebook):
-                task = cell.metadata["exercise"]
-                assert heading, f"{name}: the task of {task} has no '### Task N (graded, ...)' heading"
-                labels[cell.metadata["exercise"]] = heading
+                if heading:
+                    labels[cell.metadata["exercise"]] = heading
+                else:
+                    repeats.append((name, cell.metadata["exercise"]))
                 heading = ""
+    unlabelled = [(name, task) for name, task in repeats if task not in labels]
+    assert not unlabelled, f"tasks with no '### Task N (graded, in class|homework|optional)' heading: {unlabelled}"
     return labels
 
 

@@ -165,3 +165,46 @@ def test_examples_are_fixed_by_seed_and_epoch():
     again.set_epoch(1)  # new pass, new masks (dynamic masking)
     changed = sum(not torch.equal(first[i]["labels"], again[i]["labels"]) for i in range(50))
     assert changed > 40
+
+
+def test_whole_word_masking_selects_every_token_of_a_word_together():
+    generator = torch.Generator().manual_seed(0)
+    ids = torch.randint(10, 100, (64, 40), generator=generator)
+    # words of 1 to 4 tokens; position 0 is a special token ([CLS]) that is never masked
+    word_starts = torch.rand(64, 40, generator=generator) < 0.4
+    word_starts[:, 0] = word_starts[:, 1] = True
+    special = torch.zeros(64, 40, dtype=torch.bool)
+    special[:, 0] = True
+    _, labels = mask_tokens(ids, mask_token_id=3, vocab_size=100, special_mask=special, mask_probability=0.3,
+                            generator=generator, word_starts=word_starts)
+    selected = labels != IGNORE_INDEX
+    assert not selected[:, 0].any()
+    word_of = word_starts.long().cumsum(dim=1)
+    for row in range(64):
+        for word in word_of[row].unique():
+            tokens = selected[row][word_of[row] == word]
+            assert tokens.all() or not tokens.any(), f"row {row}: word {int(word)} was masked in part"
+    multi_token_words = (~word_starts).sum()
+    assert multi_token_words > 100 and selected.float().mean() > 0.2  # the test saw real words and masks
+
+
+def test_bpe_word_continuation_joins_the_pieces_of_one_word():
+    from minitransformers.recipes.shakespeare_data import bpe_word_continuation
+    from minitransformers.tokenizers import ByteLevelBPETokenizer
+    from minitransformers.tokenizers.bpe_trainer import train_bpe
+
+    learned = train_bpe(["the king comes\nthe queen goes"] * 3, vocab_size=300, special_tokens=["<pad>"])
+    tokenizer = ByteLevelBPETokenizer(learned.vocab, learned.merges, special_tokens={"pad": "<pad>"})
+    text = "Messengers come;\nunforc'd accord"
+    ids = torch.tensor([tokenizer.encode_ordinary(text)])
+    pieces = [tokenizer.decode([i]) for i in ids[0].tolist()]
+    continues = bpe_word_continuation(tokenizer)(ids)[0].tolist()
+    words, current = [], ""
+    for piece, joins in zip(pieces, continues):
+        if joins:
+            current += piece
+        else:
+            words.append(current)
+            current = piece
+    words.append(current)
+    assert [w for w in words if w] == ["Messengers", " come", ";", "\n", "unforc'd", " accord"]

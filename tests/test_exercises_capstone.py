@@ -115,5 +115,7 @@ def test_the_stage_names_follow_the_shipped_depth():
 
 def test_a_missing_checkpoint_says_where_it_was_looked_for(tmp_path, monkeypatch):
     monkeypatch.setenv("MINITRANSFORMERS_WEIGHTS", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="not found; run from a clone.*MINITRANSFORMERS_WEIGHTS"):
-        capstone_exercises._checkpoint("mini-gpt-shakespeare")
+    monkeypatch.setattr(capstone_exercises, "_shipped", capstone_exercises._shipped.__wrapped__)  # no cached model
+    result_or_error = pytest.raises(FileNotFoundError, match=f"no checkpoint 'mini-gpt-shakespeare' in {tmp_path}")
+    with result_or_error:
+        exercises.check("your_gpt", lambda ids, weights, config: [])

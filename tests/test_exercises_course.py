@@ -97,6 +97,46 @@ def _head_mask_after(x, wq, wk, wv, mask):
     return weights @ v, weights
 
 
+def _head_with_mask(x, wq, wk, wv, mask):
+    q, k, v = x @ wq, x @ wk, x @ wv
+    weights = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).masked_fill(~mask, -1e30).softmax(-1)
+    return weights @ v, weights
+
+
+def _head_mask_upside_down(x, wq, wk, wv, mask):
+    t = x.shape[1]
+    return _head_with_mask(x, wq, wk, wv, torch.ones(t, t, dtype=torch.bool).triu())  # built as the upper triangle
+
+
+def _head_without_mask(x, wq, wk, wv, mask):
+    q, k, v = x @ wq, x @ wk, x @ wv
+    weights = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).softmax(-1)
+    return weights @ v, weights
+
+
+def _head_scaled_by_tokens(x, wq, wk, wv, mask):
+    q, k, v = x @ wq, x @ wk, x @ wv
+    weights = (q @ k.transpose(-2, -1) / math.sqrt(x.shape[1])).masked_fill(~mask, -1e30).softmax(-1)
+    return weights @ v, weights
+
+
+def _scores_scaled_by_tokens(q, k):
+    return q @ k.transpose(-2, -1) / math.sqrt(q.shape[2])
+
+
+def _attention_scaled_by_tokens(q, k, v, mask):
+    weights = _scores_scaled_by_tokens(q, k).masked_fill(~mask, -1e30).softmax(-1) * mask.any(-1, keepdim=True)
+    return weights @ v, weights
+
+
+def _mlm_random_and_kept_swapped(input_ids, selected, fate, random_ids, mask_token_id):
+    masked = input_ids.clone()
+    masked[selected & (fate < 0.8)] = mask_token_id
+    use_random = selected & (fate >= 0.9)  # should be 0.8 <= fate < 0.9
+    masked[use_random] = random_ids[use_random]
+    return masked, torch.where(selected, input_ids, -100)
+
+
 def _positions_concatenated(t, c):
     angles = torch.arange(t)[:, None] * 10000 ** (-2 * torch.arange(c // 2) / c)
     return torch.cat([angles.sin(), angles.cos()], dim=-1)
@@ -126,9 +166,17 @@ def _sampling_not_renormalised(logits, temperature, top_k):
     ("attention_head", _head_unscaled, "missing_scale", "not divided by sqrt(d)"),
     ("attention_head", _head_scaled_by_width, "scale_by_width", "model width"),
     ("attention_head", _head_mask_after, "mask_after_softmax", "after softmax"),
+    ("attention_head", _head_mask_upside_down, "upside_down_mask", "Your mask is upside down"),
+    ("attention_head", lambda x, wq, wk, wv, mask: _head_with_mask(x, wq, wk, wv, ~mask), "inverted_mask",
+     "True means 'may attend'"),
+    ("attention_head", _head_without_mask, "no_mask", "ignores the mask"),
+    ("attention_head", _head_scaled_by_tokens, "scale_by_tokens", "sqrt(t), the number of tokens"),
+    ("attention_scores", _scores_scaled_by_tokens, "scale_by_tokens", "sqrt(t), the number of tokens"),
+    ("attention", _attention_scaled_by_tokens, "scale_by_tokens", "sqrt(t), the number of tokens"),
     ("sinusoidal_positions", _positions_concatenated, "concatenated", "interleaved"),
     ("mlm_masking", _mlm_all_masked, "always_mask", "random token in 10%"),
     ("mlm_masking", _mlm_labels_everywhere, "labels_everywhere", "-100"),
+    ("mlm_masking", _mlm_random_and_kept_swapped, "random_and_kept_swapped", "swapped the two 10% cases"),
     ("sampling_step", lambda logits, t, k: sampling_ok(logits * t * t, t, k), "temperature_multiplied", "divide"),
     ("sampling_step", _sampling_not_renormalised, "top_k_not_renormalised", "sums to 1"),
     ("mean_pooling", lambda h, m: h.mean(1), "padding_included", "padding included"),

@@ -260,3 +260,54 @@ def test_a_mistyped_local_path_is_not_sent_to_the_hub(tmp_path, monkeypatch, typ
         GPTLMHeadModel.from_pretrained(typo)
     if typo != "a/b/c":
         assert "did you mean" in str(error.value) and "mini-gpt-shakespeare" in str(error.value)
+
+
+# ----- issue 29, item 10: every size field is checked before allocating -------------------------
+
+def _edit_checkpoint(directory: Path, key: str, value, drop: str | None = None) -> None:
+    config = json.loads((directory / "config.json").read_text())
+    config[key] = value
+    (directory / "config.json").write_text(json.dumps(config))
+    if drop is not None:  # a checkpoint without the tensor that would show the size
+        tensors = load_file(directory / "model.safetensors")
+        del tensors[drop]
+        save_file(tensors, directory / "model.safetensors")
+
+
+@pytest.mark.parametrize("family, key, value, drop, words", [
+    ("gpt", "n_inner", 10**8, None, "n_inner=100000000 but the weights say 64"),
+    ("bert", "intermediate_size", 10**8, None, "intermediate_size=100000000 but the weights say 64"),
+    ("bert", "type_vocab_size", 10**12, None, r"segment embeddings.*type_vocab_size=1000000000000"),
+    ("bert", "type_vocab_size", 3, None, "type_vocab_size=3 but the weights say 2"),
+    ("bert", "type_vocab_size", 10**8, "embeddings.token_type_embeddings.weight",
+     r"asks for about 1\.6e\+09 parameters.*type_vocab_size=100000000"),
+    ("gpt", "n_positions", 10**8, "transformer.wpe.weight", r"asks for about .*n_positions=100000000, n_embd=16"),
+    ("gpt", "n_inner", 10**8, "transformer.h.0.mlp.c_fc.weight", r"n_inner=100000000"),
+])
+def test_every_size_field_is_checked_before_the_model_is_built(bert_dir, gpt_dir, monkeypatch, family, key, value,
+                                                               drop, words):
+    model_class, directory = (BertModel, bert_dir) if family == "bert" else (GPTLMHeadModel, gpt_dir)
+    _edit_checkpoint(directory, key, value, drop)
+
+    def no_building(*args, **kwargs):
+        raise AssertionError("the model was built before the sizes were checked")
+
+    monkeypatch.setattr(model_class, "__init__", no_building)
+    with pytest.raises(CheckpointError, match=words):
+        model_class.from_pretrained(directory)
+
+
+@pytest.mark.parametrize("config_class", [BertConfig, GPTConfig])
+def test_the_parameter_estimate_counts_every_size_field(config_class):
+    config = config_class.preset("tiny")
+    allocating = set(config_class.SIZE_FIELDS) - {"n_heads"}  # n_heads only splits hidden_size
+    expected = {"vocab_size", "hidden_size", "n_layers", "intermediate_size", "max_positions"}
+    assert allocating == expected | ({"type_vocab_size", "num_labels"} if config_class is BertConfig else set())
+    for field in allocating:
+        grown = config.replace(**{field: 2 * getattr(config, field)})
+        assert grown.estimated_parameters() > config.estimated_parameters(), field
+    # The estimate is close to a real model's count (within 2 %): it is a guard, not a guess.
+    from minitransformers import BertForSequenceClassification
+
+    real = (BertForSequenceClassification if config_class is BertConfig else GPTLMHeadModel)(config).num_parameters()
+    assert abs(config.estimated_parameters() - real) < 0.02 * real

@@ -137,7 +137,7 @@ def test_a_cache_from_a_model_with_another_head_size_or_depth_is_refused():
     with torch.no_grad():
         model(torch.randint(0, 1000, (1, 5)), cache=cache)
         other = GPTLMHeadModel(GPTConfig.preset("tiny", n_heads=4)).eval()  # head size 16, not 32
-        with pytest.raises(ValueError, match=r"2 heads of size 32 .* 4 heads of size 16.*different model"):
+        with pytest.raises(ValueError, match=r"cache\[0\] was filled by another model"):
             other(torch.randint(0, 1000, (1, 1)), cache=cache)
         deeper = GPTLMHeadModel(GPTConfig.preset("tiny", n_layers=3)).eval()
         with pytest.raises(ValueError, match=r"cache has 2 layers, the model has 3"):

@@ -36,6 +36,10 @@ def _tick_labels(axis):
     return [label.get_text() for label in axis.get_ticklabels()]
 
 
+def _colour_bars(fig):
+    return [ax for ax in fig.get_figure().axes if hasattr(ax, "_colorbar")]
+
+
 def test_plot_mask_shows_the_mask_and_the_tokens():
     mask = causal_mask(6)
     fig = plot_mask(mask, TOKENS)
@@ -91,7 +95,7 @@ def test_long_inputs_are_cut_with_a_note():
     # Drawn whole but with too many labels: the labels go, the note says so.
     fig = plot_attention(_weights(60, 60), long_tokens[:60], max_tokens=None)
     assert fig.axes[0].images[0].get_array().shape == (60, 60)
-    assert notes_in(fig) == ["Note: tick labels left out (60 key tokens, 60 query tokens > 48)"]
+    assert notes_in(fig) == ["Note: tick labels left out (60 key tokens > 48, 60 query tokens > 48)"]
     fig = plot_attention_grid([_weights(1, 2, 100, 100)], long_tokens, max_tokens=32)
     assert any("first 32 x 32" in note for note in notes_in(fig))
     fig = plot_head_view(_weights(100, 100), long_tokens, max_tokens=20)
@@ -104,7 +108,8 @@ def test_plot_attention_one_head_with_colour_bar():
     heat, colour_bar = fig.axes  # the second axes is the colour bar
     np.testing.assert_allclose(heat.images[0].get_array(), weights.numpy())
     assert _tick_labels(heat.xaxis) == TOKENS and _tick_labels(heat.yaxis) == TOKENS
-    assert colour_bar.get_ylabel() == "attention weight"
+    assert colour_bar.get_ylabel().startswith("attention weight")
+    assert heat.get_title().split("\n") == ["layer 0, head 1", "input, 6 tokens: the cat sat on the mat"]
     keys = ["a", "b", "c"]
     fig = plot_attention(_weights(6, 3), TOKENS, keys)
     assert _tick_labels(fig.axes[0].xaxis) == keys
@@ -124,7 +129,9 @@ def test_attention_grid_has_layers_by_heads_axes(n_layers, n_heads):
         and fig.axes[n_heads - 1].get_title() == f"head {n_heads - 1}"
     )
     width, height = fig.get_size_inches()
-    assert width / n_heads >= 1.0 and height / n_layers >= 1.0  # cells stay readable
+    assert width <= 16.0  # a slide's width
+    panel = fig.axes[0].get_window_extent()
+    assert min(panel.width, panel.height) / fig.dpi >= 5 * 9 * 1.25 / 72 - 0.01  # 5 names at 9 pt fit
 
 
 def test_attention_grid_subset_of_layers_and_heads():
@@ -137,13 +144,13 @@ def test_attention_grid_subset_of_layers_and_heads():
 def test_head_view_line_opacity_is_the_weight(tmp_path):
     weights = _weights(2, 6, 6)
     fig = plot_head_view(weights, TOKENS)
-    collections = fig.axes[0].collections
-    assert len(collections) == 2  # one set of lines per head
-    for head, lines in enumerate(collections):
+    assert len(fig.axes) == 2  # one panel per head
+    for head, ax in enumerate(fig.axes):
+        (lines,) = ax.collections
         kept = weights[head][weights[head] >= MIN_WEIGHT]  # row-major, as the lines are drawn
         np.testing.assert_allclose(lines.get_colors()[:, 3], kept.numpy(), rtol=1e-6)
-    texts = [text.get_text() for text in fig.axes[0].texts]
-    assert texts[:12] == TOKENS + TOKENS
+        texts = [text.get_text() for text in ax.texts]
+        assert texts[:12] == TOKENS + TOKENS
     one = plot_head_view(weights, TOKENS, heads=[1], query=2)
     assert len(one.axes[0].collections[0].get_segments()) == int(
         (weights[1, 2] >= MIN_WEIGHT).sum()
@@ -210,7 +217,7 @@ BYTE_LEVEL = ["Ġthe", "Ġcat", "Ġ", "Ċ", "sat", "[SEP]"]
 def test_grid_names_the_tokens_on_its_outer_cells_only():
     attentions = [_weights(1, 3, 6, 6, seed=layer) for layer in range(2)]
     fig = plot_attention_grid(attentions, BYTE_LEVEL)
-    readable = ["the", "cat", "␣", "↵", "sat", "[SEP]"]
+    readable = ["the", "cat", "␣", "⏎", "sat", "[SEP]"]
     bottom_left, top_right = fig.axes[3], fig.axes[2]
     assert _tick_labels(bottom_left.xaxis) == readable and _tick_labels(bottom_left.yaxis) == readable
     assert _tick_labels(top_right.xaxis) == [] and _tick_labels(top_right.yaxis) == []
@@ -235,19 +242,18 @@ def test_shared_scale_gives_one_colour_bar_and_says_so():
     fig = plot_attention_grid([torch.cat([faint, sharp], dim=1)], TOKENS[:4])
     heads = fig.axes[:2]
     assert [image.get_clim() for ax in heads for image in ax.images] == [(0.0, 1.0), (0.0, 1.0)]
-    colour_bars = [ax for ax in fig.axes if ax.get_ylabel() == "attention weight"]
-    assert len(fig.axes) == 3 and len(colour_bars) == 1
-    assert "one colour scale for all heads, 0 to 1.00" in fig._suptitle.get_text()
+    assert len(fig.axes) == 3 and len(_colour_bars(fig)) == 1
+    assert "one colour scale for all panels, 0 to 1.00" in fig._suptitle.get_text()
     own = plot_attention_grid([torch.cat([faint, sharp], dim=1)], TOKENS[:4], shared_scale=False)
     assert len(own.axes) == 2 and own.axes[0].images[0].get_clim() != own.axes[1].images[0].get_clim()
-    assert "each head on its own colour scale" in own._suptitle.get_text()
+    assert _colour_bars(own) == [] and "each panel on its own colour scale" in own._suptitle.get_text()
 
 
 def test_one_head_plots_show_readable_byte_level_tokens():
     fig = plot_attention(_weights(6, 6), BYTE_LEVEL)
-    assert _tick_labels(fig.axes[0].xaxis) == ["the", "cat", "␣", "↵", "sat", "[SEP]"]
+    assert _tick_labels(fig.axes[0].xaxis) == ["the", "cat", "␣", "⏎", "sat", "[SEP]"]
     texts = [text.get_text() for text in plot_head_view(_weights(6, 6), BYTE_LEVEL).axes[0].texts]
-    assert "the" in texts and not any("Ġ" in text for text in texts)
+    assert "the" in texts and "⏎" in texts and not any("Ġ" in text or "Ċ" in text for text in texts)
 
 
 def test_scatter_numbers_at_most_a_few_points_and_lists_the_rest_in_the_key():

@@ -120,6 +120,69 @@ def test_config_is_a_leaf():
     assert _imported_package_files(PACKAGE / "config.py") == {"registry.py"}
 
 
+def _package_import_graph() -> dict[str, set[str]]:
+    """Module -> the package modules it imports, anywhere in the file (lazy imports in functions too).
+
+    Relative and absolute imports alike; ``from pkg import name`` imports the module ``pkg.name``
+    when there is one, else ``pkg`` (its ``__init__``).
+    """
+    modules = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in modules.items():
+        package = (name if path.name == "__init__.py" else name.rpartition(".")[0]).split(".")
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                targets |= {f"{module}.{alias.name}" if f"{module}.{alias.name}" in modules else module
+                            for alias in node.names}
+        graph[name] = {target for target in targets if target in modules and target != name}
+    return graph
+
+
+def _first_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A list of modules ``a -> b -> ... -> a`` that import each other in a circle, or None."""
+    state: dict[str, str] = {}  # "open" while on the current path, then "done"
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        path.append(node)
+        for imported in sorted(graph[node]):
+            if state.get(imported) == "open":
+                return path[path.index(imported):] + [imported]
+            if imported not in state and (cycle := visit(imported)):
+                return cycle
+        state[node] = "done"
+        path.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_cycle_finder_sees_imports_of_every_kind():
+    graph = _package_import_graph()
+    assert "minitransformers.kv_cache" in graph["minitransformers.models.gpt"]  # relative, at the top
+    assert "minitransformers.training.checkpoint" in graph["minitransformers.training.trainer"]  # absolute
+    assert "minitransformers.pretrained" in graph["minitransformers.models.base"]  # inside a function
+    assert _first_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_no_modules_of_the_package_import_each_other_in_a_circle():
+    """A circle means neither module can be read (or imported) first; the lower one must not look up."""
+    cycle = _first_cycle(_package_import_graph())
+    assert cycle is None, "these modules import each other in a circle: " + " -> ".join(cycle)
+
+
 def test_the_default_model_does_not_consult_the_registry():
     ATTENTIONS._factories.pop("multi_head", None)
     model = GPTLMHeadModel(GPTConfig.preset("tiny"))

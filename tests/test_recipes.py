@@ -63,8 +63,9 @@ def test_table_reads_both_sides_for_bert_and_the_left_for_gpt(tokenizer):
     assert rows[0]["bert_found"] and not rows[0]["gpt_found"]
     left, right = tokenizer.encode_ordinary(line.left), tokenizer.encode_ordinary(line.right)
     assert bert.seen[0] == [tokenizer.cls_token_id, *left, tokenizer.mask_token_id, *right, tokenizer.sep_token_id]
+    assert bert.seen[1] == [tokenizer.cls_token_id, *left, tokenizer.mask_token_id, tokenizer.sep_token_id]
     assert gpt.seen[0] == left  # nothing from the right of the gap
-    assert found_counts(rows) == {"bert": "1/1", "gpt": "0/1"}
+    assert found_counts(rows) == {"bert": "1/1", "bert_left": "1/1", "gpt": "0/1"}
     table = markdown_table(rows)
     assert f"**{line.word}**" in table and "___" in table
     with pytest.raises(ValueError, match="at least one"):

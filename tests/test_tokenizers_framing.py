@@ -54,5 +54,5 @@ def test_display_tokens_are_readable(learned):
     shown = tok.display_tokens(ids)
     assert len(shown) == len(raw)
     assert not any("Ġ" in label or "Ċ" in label for label in shown)
-    assert shown[-1] == "<mask>" and "↵" in shown
-    assert "".join(shown).replace("↵", "") == "theking<mask>"
+    assert shown[-1] == "<mask>" and "⏎" in shown
+    assert "".join(shown).replace("⏎", "") == "theking<mask>"

@@ -64,9 +64,9 @@ def save_attention_figure(model, tokenizer, text: str, path: Path, layer: int | 
     import matplotlib.pyplot as plt
     import torch
 
-    from ..plotting.attention import plot_attention, plot_attention_grid
+    from ..plotting import plot_attention, plot_attention_grid
 
-    from ..models.base import find_body
+    from ..body import find_body
 
     body, _ = find_body(model)
     n_layers, n_heads = body.config.n_layers, body.config.n_heads
@@ -83,7 +83,8 @@ def save_attention_figure(model, tokenizer, text: str, path: Path, layer: int | 
     with torch.no_grad():
         attentions = body(torch.tensor([ids], device=body.device), output_attentions=True).attentions
     if head is not None:
-        figure = plot_attention(attentions[layer][0, head], tokens, title=f"layer {layer}, head {head}")
+        figure = plot_attention(attentions[layer][0, head], tokens,
+                                title=f"attention weights, layer {layer}, head {head}")
     else:
         layers = None if layer is None else [layer]
         figure = plot_attention_grid(attentions, tokens, layers=layers)

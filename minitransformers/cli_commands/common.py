@@ -12,6 +12,9 @@ from pathlib import Path
 
 import torch
 
+from ..pretrained.known import shipped_path
+from ..pretrained.report import CheckpointNotFoundError
+
 SHIPPED_GPT = "mini-gpt-shakespeare"
 SHIPPED_BERT = "mini-bert-shakespeare"
 
@@ -35,40 +38,28 @@ def check_writable(path: Path, option: str) -> None:
         raise CLIError(f"{option} {path} is a folder; give a file name, e.g. {Path(path) / 'out.png'}")
 
 
-def weights_dir() -> Path:
-    """Where shipped checkpoints live: ``$MINITRANSFORMERS_WEIGHTS`` or the repository's ``weights/``."""
-    override = os.environ.get("MINITRANSFORMERS_WEIGHTS")
-    if override:
-        return Path(override)
-    import minitransformers
-
-    return Path(minitransformers.__file__).resolve().parents[1] / "weights"
-
-
 def shipped_checkpoint(name: str) -> Path | None:
-    """The folder of a shipped checkpoint if it exists (has a ``config.json``), else None."""
-    folder = weights_dir() / name
-    return folder if (folder / "config.json").is_file() else None
+    """The folder of a shipped checkpoint (see ``minitransformers.shipped_path``), or None if it is missing."""
+    try:
+        return shipped_path(name)
+    except CheckpointNotFoundError:
+        return None
 
 
 def resolve_model(name_or_path: str) -> Path:
-    """A ``--model`` value -> a checkpoint folder: a local folder, or a shipped name in ``weights/``."""
+    """A ``--model`` value -> a checkpoint folder: a local folder, or a shipped name (``shipped_path``)."""
     local = Path(name_or_path).expanduser()
     if local.is_dir():
         if not (local / "config.json").is_file():
             raise CLIError(f"{local} has no config.json; expected a Hugging Face-format checkpoint folder")
         return local
-    shipped = shipped_checkpoint(name_or_path)
-    if shipped is not None:
-        return shipped
-    available = sorted(p.name for p in weights_dir().glob("*") if (p / "config.json").is_file()) \
-        if weights_dir().is_dir() else []
-    from ..pretrained.hub import _close_matches
+    try:
+        return shipped_path(name_or_path)
+    except CheckpointNotFoundError as error:
+        from ..pretrained.hub import _close_matches
 
-    raise CLIError(
-        f"model {name_or_path!r} is neither a local folder{_close_matches(local)} nor a shipped checkpoint "
-        f"in {weights_dir()} (available: {', '.join(available) or 'none'}); pass a folder with config.json"
-    )
+        raise CLIError(f"model {name_or_path!r} is neither a local folder{_close_matches(local)} nor a shipped "
+                       f"checkpoint: {error}") from None
 
 
 def load_tokenizer_for(folder: Path):

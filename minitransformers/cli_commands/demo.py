@@ -1,6 +1,6 @@
 """``minitransformers demo``: the first thing to run after installing.
 
-With the shipped Shakespeare checkpoints in ``weights/`` it generates text
+With the shipped Shakespeare checkpoints (``minitransformers.shipped_path``) it generates text
 with mini-GPT, fills in a blank with mini-BERT and saves an attention map.
 Without them (before they are trained) it builds both models from the
 ``tiny`` presets, runs one sentence through each, prints their parameter
@@ -26,6 +26,7 @@ from .common import (
     shipped_checkpoint,
     use_file_backend,
 )
+from ..pretrained.known import weights_folder
 
 SENTENCE = "to be or not to be that is the question"
 PROMPT = "ROMEO:"
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     args.output_dir.mkdir(parents=True, exist_ok=True)
     gpt_folder, bert_folder = shipped_checkpoint(SHIPPED_GPT), shipped_checkpoint(SHIPPED_BERT)
     if gpt_folder is None and bert_folder is None:
-        print("No shipped weights found in weights/: showing the untrained tiny models.\n")
+        print(f"No shipped weights found in {weights_folder()} (set MINITRANSFORMERS_WEIGHTS to the folder "
+              f"that holds them): showing the untrained tiny models.\n")
         _untrained_demo(args.output_dir, device)
         return 0
     if gpt_folder is not None:

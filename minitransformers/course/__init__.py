@@ -1,5 +1,11 @@
-"""Course tooling: student copies of the notebooks (solutions stubbed out) from the teacher's version."""
+"""Course tooling: student copies of the notebooks (solutions stubbed out) from the teacher's version,
+the same notebooks in nbgrader's source format, and the check that no solution shows outside its tagged cell."""
 
+from .leaks import Leak, SolutionLine, find_leaks, solution_lines
+from .nbgrader_format import nbgrader_source, write_nbgrader_sources
 from .student_copies import SOLUTION_TAG, solution_cells, student_copy, stub_source, write_student_copies
 
-__all__ = ["SOLUTION_TAG", "solution_cells", "student_copy", "stub_source", "write_student_copies"]
+__all__ = [
+    "SOLUTION_TAG", "Leak", "SolutionLine", "find_leaks", "nbgrader_source", "solution_cells", "solution_lines",
+    "student_copy", "stub_source", "write_nbgrader_sources", "write_student_copies",
+]

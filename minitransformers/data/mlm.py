@@ -24,7 +24,7 @@ random segment otherwise (label 1), the same labels as ``transformers``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 from torch import Tensor
@@ -42,6 +42,7 @@ def mask_tokens(
     mask_probability: float = 0.15,
     generator: torch.Generator | None = None,
     replace_shares: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    word_starts: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Apply BERT's masking rule; returns ``(masked_ids, labels)``, both shaped like ``input_ids``.
 
@@ -53,6 +54,12 @@ def mask_tokens(
     in ``special_token_ids`` (give ``[CLS]``, ``[SEP]``, ``[PAD]``, ...) or
     where ``special_mask`` is True are never selected. Random replacements are
     drawn uniformly from the whole vocabulary, as in BERT.
+
+    ``word_starts`` (shaped like ``input_ids``, True where a token begins a
+    word) turns on *whole-word masking*: a word's tokens are selected
+    together, by the draw of its first token. Without it, ``Messengers``
+    (``M`` + ``essengers``) can lose only ``essengers``, and the visible ``M``
+    gives most of the answer away.
     """
     if not 0.0 <= mask_probability <= 1.0:
         raise ValueError(f"mask_probability must be in [0, 1], got {mask_probability}")
@@ -69,6 +76,8 @@ def mask_tokens(
     probability = torch.full(input_ids.shape, mask_probability)
     probability[protected] = 0.0
     selected = torch.bernoulli(probability, generator=generator).bool()
+    if word_starts is not None:
+        selected = _spread_over_words(selected, word_starts.bool() | protected) & ~protected
     labels = torch.where(selected, input_ids, IGNORE_INDEX)
 
     # One uniform draw per token decides its fate: [0, 0.8) mask, [0.8, 0.9) random, rest keep.
@@ -82,6 +91,14 @@ def mask_tokens(
     masked_ids[to_mask] = mask_token_id
     masked_ids[to_random] = random_ids[to_random]
     return masked_ids, labels
+
+
+def _spread_over_words(selected: Tensor, word_starts: Tensor) -> Tensor:
+    """Each token takes the selection of the first token of its word (along the last dimension)."""
+    positions = torch.arange(selected.shape[-1]).expand_as(selected)
+    # The position of the latest word start at or before each token: a running maximum.
+    first_of_word = torch.where(word_starts, positions, 0).cummax(dim=-1).values
+    return selected.gather(-1, first_of_word)
 
 
 def _check_shares(replace_shares: tuple[float, float, float]) -> None:
@@ -123,6 +140,10 @@ class MaskedLMDataset(torch.utils.data.Dataset):
             blank line, so packed text reads as it does in the document.
         replace_shares: (mask, random, keep) shares of selected tokens; see
             :func:`mask_tokens`. Use ``(1, 0, 0)`` to evaluate.
+        continues_word: for whole-word masking, a function of an id tensor
+            ``(b t)`` that is True where a token continues the word of the token
+            before it (e.g. :func:`~minitransformers.recipes.shakespeare_data.bpe_word_continuation`).
+            None: every token is masked on its own.
 
     Each item holds ``input_ids``, ``attention_mask``, ``token_type_ids``,
     ``labels`` (each ``(t,)``) and, with NSP, a scalar ``next_sentence_label``.
@@ -146,6 +167,7 @@ class MaskedLMDataset(torch.utils.data.Dataset):
         fill: bool = False,
         replace_shares: tuple[float, float, float] = (0.8, 0.1, 0.1),
         joiner: Sequence[int] = (),
+        continues_word: Callable[[Tensor], Tensor] | None = None,
     ) -> None:
         tensors = [torch.as_tensor(s, dtype=torch.long).reshape(-1) for s in segments]
         if documents is not None and len(documents) != len(tensors):
@@ -168,6 +190,7 @@ class MaskedLMDataset(torch.utils.data.Dataset):
         _check_shares(replace_shares)
         self.joiner = torch.as_tensor(list(joiner), dtype=torch.long)
         self.mask_probability, self.replace_shares = mask_probability, tuple(replace_shares)
+        self.continues_word = continues_word
         self.seed = seed
         self.epoch = 0
 
@@ -201,6 +224,7 @@ class MaskedLMDataset(torch.utils.data.Dataset):
             ids, mask_token_id=self.mask_token_id, vocab_size=self.vocab_size,
             special_mask=specials, mask_probability=self.mask_probability,
             generator=generator, replace_shares=self.replace_shares,
+            word_starts=None if self.continues_word is None else ~self.continues_word(ids),
         )
         batch = {
             "input_ids": masked_ids,

@@ -13,12 +13,15 @@
     exercises.check("attention_scores", attention_scores)
     # ✗ attention_scores: trial 1 of 4 (inputs: q (2, 3, 4, 8), k (2, 3, 4, 8))
     #   Your scores are not divided by sqrt(d) ...
+    exercises.hint("attention_scores")          # a first nudge, in words
+    exercises.hint("attention_scores", level=2) # a closer hint (never the answer)
 
 The function is called on random inputs of several sizes and its result is
 compared with the library's own code (the reference solution *is* the
 library). ``check`` returns a ``CheckResult``: true when every trial
-passed; its message says which shape or which values differ and gives a
-hint, naming the mistake when it is a typical one.
+passed; its message says which shape or which values differ, names the
+mistake when it is a typical one, and offers the hints (``hints.py``). A
+function that changes its inputs in place fails, whatever it returns.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from typing import Any
 import torch
 
 from .catalog import EXERCISES, Exercise
-from .feedback import CheckResult, compare, describe_inputs, matches
+from .feedback import CheckResult, compare, describe_inputs, matches, plain, tensors_changed
+from .hints import HINTS
+from .stop import ExerciseNotPassed, raise_stop
 
 __all__ = ["CheckResult", "ExerciseNotPassed", "check", "describe", "hint", "list_exercises"]
 
@@ -50,9 +55,19 @@ def describe(name: str) -> str:
     return _get(name).statement
 
 
-def hint(name: str) -> str:
-    """The one-line hint of an exercise (the student copies' stubs quote it)."""
-    return _get(name).hint
+def hint(name: str, level: int = 1) -> str:
+    """A hint for an exercise: ``level=1`` a first nudge in words, ``level=2`` a closer one; never the answer."""
+    _get(name)
+    if level not in (1, 2):
+        raise ValueError(f"hint level {level!r} does not exist; use level=1 (a nudge) or level=2 (closer)")
+    return HINTS[name][level - 1]
+
+
+def _hint_offer(name: str, with_nudge: bool = True) -> str:
+    """The end of every failure message: the first hint (unless a named mistake says more), and the second."""
+    if not with_nudge:
+        return f"Hints: exercises.hint({name!r}) for a nudge, exercises.hint({name!r}, level=2) for a closer one."
+    return f"Hint: {hint(name)}\nStill stuck? exercises.hint({name!r}, level=2) gives a closer hint."
 
 
 def _cloned(inputs: dict[str, Any]) -> list[Any]:
@@ -60,19 +75,16 @@ def _cloned(inputs: dict[str, Any]) -> list[Any]:
     return [value.clone() if isinstance(value, torch.Tensor) else value for value in inputs.values()]
 
 
-class ExerciseNotPassed(AssertionError):
-    """Raised by ``check(..., stop=True)``: a notebook run stops at the first task not yet solved."""
-
-
 def check(name: str, student_function: Callable[..., Any], seed: int = 0, *, stop: bool = False) -> CheckResult:
     """Run ``student_function`` on random inputs and compare it with the library's answer.
 
     With ``stop=True`` a failed check raises ``ExerciseNotPassed`` carrying the same message, so
     that "Run all" in a notebook halts at the task to do instead of failing later, far from it.
+    The message is shown without a traceback, in a notebook and in a script.
     """
     result = _check(name, student_function, seed)
     if stop and not result.passed:
-        raise ExerciseNotPassed(result.message)
+        raise_stop(result.message)
     return result
 
 
@@ -86,19 +98,27 @@ def _check(name: str, student_function: Callable[..., Any], seed: int) -> CheckR
         header = f"✗ {name}: trial {trial + 1} of {exercise.n_trials} (inputs: {describe_inputs(inputs)})"
         with torch.no_grad():
             expected = exercise.reference(*_cloned(inputs))
+            given = _cloned(inputs)
             try:
-                got = student_function(*_cloned(inputs))
+                got = plain(student_function(*given))  # plain tensors: a subclass cannot answer for itself
             except NotImplementedError as error:  # a stub from the student copies: the task is still to do
                 return CheckResult(name, False, f"✗ {name}: not written yet (NotImplementedError: {error})")
             # Any error is the student code's, not the checker's: report it as feedback.
             except Exception as error:  # noqa: BLE001
                 return CheckResult(name, False, f"{header}\nYour function raised {type(error).__name__}: {error}\n"
-                                   f"Hint: {exercise.hint}")
+                                   f"{_hint_offer(name)}")
+            changed = tensors_changed(inputs, given)
+            if changed:
+                return CheckResult(name, False, f"{header}\nYour function changed its input {changed} in place "
+                                   f"(an operation ending in _, such as masked_fill_, or x += ...): the caller's "
+                                   f"tensor changes too. Use the version that returns a new tensor "
+                                   f"(masked_fill, x = x + ...).\n{_hint_offer(name, False)}", mistake="modified_input")
             problem = compare(expected, got, exercise.output_names)
             if problem is None:
                 continue
             for mistake in exercise.mistakes:
                 if matches(mistake.produce(*_cloned(inputs)), got, exercise.output_names):
-                    return CheckResult(name, False, f"{header}\n{mistake.message}", mistake=mistake.name)
-        return CheckResult(name, False, f"{header}\n{problem}\nHint: {exercise.hint}")
+                    return CheckResult(name, False, f"{header}\n{mistake.message}\n{_hint_offer(name, False)}",
+                                       mistake=mistake.name)
+        return CheckResult(name, False, f"{header}\n{problem}\n{_hint_offer(name)}")
     return CheckResult(name, True, f"✓ {name}: all {exercise.n_trials} trials match the library.")

@@ -13,6 +13,12 @@ from .exercise import SIZES, Exercise, Mistake, mask_for, qkv_inputs, randn
 
 # --- 1. attention scores -------------------------------------------------------------------------
 
+_SCALED_BY_TOKENS = (
+    "You scaled by sqrt(t), the number of tokens (q.shape[-2]); the scale is 1/sqrt(d) with d the head "
+    "size, the last axis of q and k (q.shape[-1]). The dot product of d-number vectors grows with d, "
+    "whatever the length of the sentence."
+)
+
 ATTENTION_SCORES = Exercise(
     name="attention_scores",
     statement="""Compute scaled attention scores.
@@ -24,7 +30,6 @@ ATTENTION_SCORES = Exercise(
     make_inputs=lambda g, trial: {n: x for n, x in qkv_inputs(g, trial).items() if n != "v"},
     reference=attention_scores,
     output_names=("scores",),
-    hint="One dot product per (query, key) pair: q @ k.transpose(-2, -1), then divide by sqrt(d).",
     mistakes=(
         Mistake("missing_scale", lambda q, k: q @ k.transpose(-2, -1),
                 "Your scores are not divided by sqrt(d) (d = q.shape[-1]). Without the scale, long heads "
@@ -32,6 +37,8 @@ ATTENTION_SCORES = Exercise(
         Mistake("divided_by_d", lambda q, k: q @ k.transpose(-2, -1) / q.shape[-1],
                 "You divided by d; the scale is 1/sqrt(d): the standard deviation of a dot product of d "
                 "unit-variance terms is sqrt(d)."),
+        Mistake("scale_by_tokens", lambda q, k: q @ k.transpose(-2, -1) / math.sqrt(q.shape[-2]),
+                _SCALED_BY_TOKENS),
         Mistake("wrong_transpose", lambda q, k: k @ q.transpose(-2, -1) / math.sqrt(q.shape[-1]),
                 "Your scores are transposed: rows must be queries and columns keys, (b h t s). Compute "
                 "q @ k.transpose(-2, -1), not k @ q.transpose(-2, -1)."),
@@ -78,7 +85,6 @@ MASKING = Exercise(
     make_inputs=_masking_inputs,
     reference=lambda scores, mask: masked_softmax(mask_scores(scores, mask), mask),
     output_names=("weights",),
-    hint="Fill masked scores with a very negative number (torch.finfo(scores.dtype).min) *before* softmax.",
     mistakes=(
         Mistake("mask_after_softmax", lambda scores, mask: torch.softmax(scores, -1).masked_fill(~mask, 0.0),
                 "You applied the mask after softmax: the masked weights are 0 but the rows no longer sum "
@@ -121,6 +127,12 @@ def _unscaled_attention(q, k, v, mask):
     return weights @ v, weights
 
 
+def _attention_scaled_by_tokens(q, k, v, mask):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-2])
+    weights = masked_softmax(mask_scores(scores, mask), mask)
+    return weights @ v, weights
+
+
 def _attention_mask_after_softmax(q, k, v, mask):
     weights = torch.softmax(attention_scores(q, k), dim=-1).masked_fill(~mask, 0.0)
     return weights @ v, weights
@@ -138,10 +150,10 @@ ATTENTION = Exercise(
     make_inputs=_attention_inputs,
     reference=lambda q, k, v, mask: attend(q, k, v, mask),
     output_names=("output", "weights"),
-    hint="Scores (with the 1/sqrt(d) scale) -> mask -> softmax over keys -> weighted sum of values.",
     mistakes=(
         Mistake("missing_scale", _unscaled_attention,
                 "Your scores are not divided by sqrt(d) (d = q.shape[-1]), so the softmax is too sharp."),
+        Mistake("scale_by_tokens", _attention_scaled_by_tokens, _SCALED_BY_TOKENS),
         Mistake("mask_after_softmax", _attention_mask_after_softmax,
                 "You applied the mask after softmax: rows of weights no longer sum to 1. Mask the scores "
                 "first, then take the softmax."),

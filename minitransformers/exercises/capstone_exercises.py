@@ -24,40 +24,33 @@ from typing import Any
 
 import torch
 
-from ..cli_commands.common import SHIPPED_BERT, SHIPPED_GPT, shipped_checkpoint
 from ..masks import default_positions
+from ..pretrained.known import shipped_path
+from ..pretrained.report import CheckpointNotFoundError
 from .exercise import Exercise, Mistake
 
+SHIPPED_GPT, SHIPPED_BERT = "mini-gpt-shakespeare", "mini-bert-shakespeare"
 # (b, t) per trial: a single short text, a batch, a long one, a batch of short ones.
 _ID_SHAPES = [(1, 5), (2, 12), (1, 40), (3, 7)]
 _PROMPT_LENGTHS, _NEW_TOKENS = [3, 6, 10, 1], 8
 
 
-def _checkpoint(name: str):
-    folder = shipped_checkpoint(name)
-    if folder is None:
-        raise FileNotFoundError(
-            f"the capstone grades your model against the shipped {name}, which was not found; run from a clone "
-            f"of the repository, or set MINITRANSFORMERS_WEIGHTS to the folder that holds {name}/"
-        )
-    return folder
-
-
 @cache
 def _shipped(name: str):
-    """The shipped model, loaded once (float32, eval mode)."""
+    """The shipped model, loaded once (float32, eval mode); a missing one raises shipped_path's one-line error."""
     from ..models import BertModel, GPTLMHeadModel
 
     model_class = GPTLMHeadModel if name == SHIPPED_GPT else BertModel
-    return model_class.from_pretrained(_checkpoint(name)).eval()
+    return model_class.from_pretrained(shipped_path(name)).eval()
 
 
 def _n_layers(name: str, fallback: int = 6) -> int:
     """The depth of a shipped checkpoint, from its config.json (``fallback`` when it is absent)."""
     from ..pretrained.reading import read_config
 
-    folder = shipped_checkpoint(name)
-    if folder is None:
+    try:
+        folder = shipped_path(name)
+    except CheckpointNotFoundError:
         return fallback  # the grader then says, at check time, where the weights should be
     hf = read_config(folder)
     return int(hf.get("n_layer", hf.get("num_hidden_layers", fallback)))
@@ -126,31 +119,6 @@ def _stage_names(n_layers: int, *, gpt: bool) -> tuple[str, ...]:
     return ("embeddings", *(f"block {layer}" for layer in range(n_layers)), *(("final norm", "head") if gpt else ()))
 
 
-# Graded hints, a nudge in words and then a closer one (neither is the answer), in the form of hints.py.
-CAPSTONE_HINTS: dict[str, tuple[str, str]] = {
-    "your_gpt": (
-        "The grader compares your stages in order and names the first that differs: everything before it "
-        "matched, so look inside that one. Print the names and shapes of the weights to find the tensors each "
-        "stage needs, and remember that a linear layer stores its weight with the output size first.",
-        "A linear layer computes `x @ weight.T + bias`. The qkv matrix holds queries, keys and values one after "
-        "the other along its outputs (`chunk(3, dim=-1)`); the blocks are pre-LN, and the head reuses "
-        "`gpt.token_embeddings.weight`.",
-    ),
-    "your_gpt_generate": (
-        "Each new token is the one your model finds most likely after the whole text so far; add it to the "
-        "text and run the model again, as many times as asked.",
-        "Take the logits of the last position only (`logits[:, -1]`), their `argmax`, and `torch.cat` the "
-        "new id to the ids along the time axis.",
-    ),
-    "your_bert": (
-        "Four things differ from your GPT: the embeddings add a segment vector and are normalised, attention "
-        "sees every token, each block normalises after adding, and the activation is the exact GELU. The "
-        "grader names the first stage that differs.",
-        "Post-LN: `norm(x + attention(x))`, then the same with the feed-forward. Three matrices (`query`, "
-        "`key`, `value`); the exact GELU is `F.gelu(x)`; segment 0 is the first row of the segment embeddings.",
-    ),
-}
-
 YOUR_GPT = Exercise(
     name="your_gpt",
     statement="""Your own GPT: the shipped mini-GPT's forward pass, written with plain tensors.
@@ -168,7 +136,6 @@ YOUR_GPT = Exercise(
     make_inputs=lambda g, trial: _inputs(SHIPPED_GPT, g, trial),
     reference=_library_gpt_stages,
     output_names=_stage_names(_n_layers(SHIPPED_GPT), gpt=True),
-    hint=CAPSTONE_HINTS["your_gpt"][0],
     mistakes=(
         Mistake("no_causal_mask", lambda ids, weights, config: _gpt_stages_with(ids, weights, config, causal=False),
                 "Your blocks let every token see the tokens after it: GPT's attention is causal. Hide the keys "
@@ -191,7 +158,6 @@ YOUR_GPT_GENERATE = Exercise(
     make_inputs=_generate_inputs,
     reference=_library_greedy,
     output_names=("tokens",),
-    hint=CAPSTONE_HINTS["your_gpt_generate"][0],
     n_trials=len(_PROMPT_LENGTHS),
 )
 
@@ -208,7 +174,6 @@ YOUR_BERT = Exercise(
     make_inputs=lambda g, trial: _inputs(SHIPPED_BERT, g, trial),
     reference=_library_bert_stages,
     output_names=_stage_names(_n_layers(SHIPPED_BERT), gpt=False),
-    hint=CAPSTONE_HINTS["your_bert"][0],
     n_trials=len(_ID_SHAPES),
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .attention_exercises import ATTENTION, ATTENTION_SCORES, MASKING
 from .capstone_exercises import CAPSTONE
 from .exercise import Exercise, Mistake
+from .interpret_exercises import INDUCTION_SCORE, LOGIT_LENS_LAYER
 from .layer_exercises import ENCODER_BLOCK, KV_CACHE_STEP, MERGE_HEADS, SPLIT_HEADS
 from .mask_exercises import ATTENTION_HEAD, CAUSAL_MASK, PADDING_MASK
 from .pipeline_exercises import (
@@ -18,7 +19,9 @@ EXERCISES: dict[str, Exercise] = {
     for exercise in (
         CAUSAL_MASK, PADDING_MASK, ATTENTION_SCORES, MASKING, ATTENTION, ATTENTION_HEAD,
         SPLIT_HEADS, MERGE_HEADS, ENCODER_BLOCK, SINUSOIDAL_POSITIONS, MLM_MASKING, SAMPLING_STEP,
-        KV_CACHE_STEP, MEAN_POOLING, LAST_TOKEN_POOLING, *CAPSTONE,
+        KV_CACHE_STEP, MEAN_POOLING, LAST_TOKEN_POOLING,
+        LOGIT_LENS_LAYER, INDUCTION_SCORE,  # looking inside (8)
+        *CAPSTONE,  # your own GPT (9)
     )
 }
 

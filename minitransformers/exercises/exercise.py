@@ -4,7 +4,8 @@ Each ``Exercise`` names the function the student writes, gives its
 statement (shown by ``describe``), a generator of random inputs (sizes
 change from trial to trial, so hard-coded shapes fail), the reference
 (which *is* the library's own code) and the typical mistakes, each as the
-wrong output it produces, so that feedback can name it.
+wrong output it produces, so that feedback can name it. Its hints live in
+``hints.py``, all in one place.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ class Exercise:
     make_inputs: Callable[[torch.Generator, int], dict[str, Any]]  # (generator, trial) -> named inputs
     reference: Callable[..., Any]
     output_names: tuple[str, ...]
-    hint: str
     mistakes: tuple[Mistake, ...] = field(default_factory=tuple)
     n_trials: int = 4
 

@@ -50,6 +50,30 @@ def describe_inputs(inputs: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def plain(value: Any) -> Any:
+    """``value`` with every tensor (also inside a tuple or list) turned into a plain ``torch.Tensor``.
+
+    A tensor subclass can redefine any operation through ``__torch_function__``, ``isclose`` and
+    ``==`` included; the grader compares only plain tensors, whose operations are torch's own.
+    """
+    if isinstance(value, tuple):
+        return tuple(plain(item) for item in value)
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    if isinstance(value, torch.Tensor) and type(value) is not torch.Tensor:
+        with torch._C.DisableTorchFunctionSubclass():  # the subclass gets no say in its own conversion
+            return torch.Tensor.as_subclass(value, torch.Tensor)
+    return value
+
+
+def tensors_changed(originals: dict[str, Any], given: list[Any]) -> str | None:
+    """``"`scores`"`` when the student function changed the copy of an input tensor it was given."""
+    changed = [f"`{name}`" for (name, original), copy in zip(originals.items(), given)
+               if isinstance(original, torch.Tensor) and not (
+                   isinstance(copy, torch.Tensor) and copy.shape == original.shape and torch.equal(copy, original))]
+    return " and ".join(changed) or None
+
+
 def compare(expected: Any, got: Any, names: tuple[str, ...]) -> str | None:
     """``None`` if ``got`` equals ``expected`` (tensors, or a tuple of them); otherwise what differs."""
     if isinstance(expected, tuple):
@@ -75,6 +99,9 @@ def _compare_tensor(expected: torch.Tensor, got: Any, name: str) -> str | None:
     dtype_problem = _dtype_problem(expected.dtype, got.dtype, name)
     if dtype_problem:
         return dtype_problem
+    if got.device != expected.device:
+        return (f"`{name}` is on the device {got.device}, but the inputs are on {expected.device}: make new "
+                f"tensors on the inputs' device (device=x.device) and leave out .to(...) or .cuda()")
     got = got.detach().to(expected.dtype)
     bad_nan = torch.isnan(got) & ~torch.isnan(expected)
     if bad_nan.any():

@@ -46,7 +46,6 @@ SPLIT_HEADS = Exercise(
     make_inputs=_split_inputs,
     reference=_split_with_library,
     output_names=("heads",),
-    hint="First cut c into (h, d), then move h before t: rearrange(x, 'b t (h d) -> b h t d', h=n_heads).",
     mistakes=(
         Mistake("wrong_transpose", lambda x, n_heads: x.reshape(x.shape[0], n_heads, x.shape[1], -1),
                 "You reshaped (b t c) straight into (b h t d). A reshape does not move data: view it "
@@ -68,7 +67,6 @@ MERGE_HEADS = Exercise(
     make_inputs=lambda g, trial: {"x": _split_with_library(**_split_inputs(g, trial))},
     reference=_merge_with_library,
     output_names=("merged",),
-    hint="Move h next to d, then flatten them: rearrange(x, 'b h t d -> b t (h d)').",
     mistakes=(
         Mistake("wrong_transpose", lambda x: x.reshape(x.shape[0], x.shape[2], -1),
                 "You reshaped (b h t d) straight into (b t c) without moving h next to d: transpose "
@@ -151,7 +149,6 @@ ENCODER_BLOCK = Exercise(
     make_inputs=_encoder_block_inputs,
     reference=_library_encoder_block,
     output_names=("output",),
-    hint="x = attention_norm(x + attention(x, mask)); x = feedforward_norm(x + feedforward(x)).",
     mistakes=(
         Mistake("pre_ln", _pre_ln_block,
                 "You wrote a pre-LN (GPT-2) block: norm first, then the sub-layer, then the residual. "
@@ -209,7 +206,6 @@ KV_CACHE_STEP = Exercise(
     make_inputs=_cache_step_inputs,
     reference=_library_cache_step,
     output_names=("output", "keys", "values"),
-    hint="keys = torch.cat([cached_keys, k], dim=2) (s is dim 2); then softmax(q keys^T / sqrt(d)) @ values.",
     mistakes=(
         Mistake("attend_before_append", _cache_step_attend_before_append,
                 "You attended over the cached keys only: append the new token's key and value first, "

@@ -26,7 +26,6 @@ CAUSAL_MASK = Exercise(
     make_inputs=lambda g, trial: {"t": (3, 1, 6, 5)[trial % 4]},
     reference=lambda t: causal_mask(t),
     output_names=("mask",),
-    hint="Compare positions: torch.arange(t)[None, :] <= torch.arange(t)[:, None] (or torch.tril of ones).",
     mistakes=(
         Mistake("upper_triangle", lambda t: torch.ones(t, t, dtype=torch.bool).triu(),
                 "Your mask is the upper triangle: query i sees the *future* keys j >= i. Rows are queries "
@@ -63,7 +62,6 @@ PADDING_MASK = Exercise(
     make_inputs=_padding_inputs,
     reference=padding_mask,
     output_names=("mask",),
-    hint="attention_mask.bool(), then add the head and query dimensions: rearrange(m, 'b s -> b 1 1 s').",
     mistakes=(
         Mistake("hides_queries", lambda attention_mask: rearrange(attention_mask.bool(), "b s -> b 1 s 1"),
                 "Your mask hides padded *queries* (rows), shape (b 1 s 1). Padding must be hidden as *keys* "
@@ -92,16 +90,18 @@ def _head_inputs(g: torch.Generator, trial: int) -> dict[str, Any]:
     }
 
 
-def _one_head(x, w_query, w_key, w_value, mask, scale_by="d", mask_first=True, dim=-1):
+def _one_head(x, w_query, w_key, w_value, mask, scale_by="d", mask_first=True, dim=-1, mask_rule="given"):
     """A head with one thing changed, for the typical mistakes: ``(b t c) -> (b t d)`` and ``(b t t)``."""
     q, k, v = (rearrange(x @ w, "b t d -> b 1 t d") for w in (w_query, w_key, w_value))
-    size = {"d": q.shape[-1], "c": x.shape[-1], None: 1}[scale_by]
+    size = {"d": q.shape[-1], "c": x.shape[-1], "t": x.shape[1], None: 1}[scale_by]
     scores = q @ k.transpose(-2, -1) / math.sqrt(size)
+    mask = {"given": mask, "transposed": mask.transpose(-2, -1), "inverted": ~mask,
+            "none": torch.ones_like(mask)}[mask_rule]
     if not mask_first:
         weights = torch.softmax(scores, dim=-1).masked_fill(~mask, 0.0)
-    elif dim == -1:
+    elif dim == -1 and mask_rule == "given":
         weights = masked_softmax(mask_scores(scores, mask), mask)
-    else:
+    else:  # the plain softmax a student writes: a row with every key hidden comes out uniform
         weights = torch.softmax(mask_scores(scores, mask), dim=dim)
     return rearrange(weights @ v, "b 1 t d -> b t d"), rearrange(weights, "b 1 t s -> b t s")
 
@@ -126,8 +126,6 @@ ATTENTION_HEAD = Exercise(
     make_inputs=_head_inputs,
     reference=_library_head,
     output_names=("output", "weights"),
-    hint="Project first (q = x @ w_query, ...), then scores q @ k.transpose(-2, -1) / sqrt(d), mask, "
-         "softmax(dim=-1), and weights @ v.",
     mistakes=(
         Mistake("missing_scale", lambda *a: _one_head(*a, scale_by=None),
                 "Your scores are not divided by sqrt(d) (d = w_query.shape[1], the head size), so the "
@@ -138,6 +136,19 @@ ATTENTION_HEAD = Exercise(
         Mistake("softmax_over_queries", lambda *a: _one_head(*a, dim=-2),
                 "Your softmax runs over queries (dim=-2); each query's weights over the keys must sum to "
                 "1: use dim=-1."),
+        Mistake("upside_down_mask", lambda *a: _one_head(*a, mask_rule="transposed"),
+                "Your mask is upside down: each query sees the keys *after* it (the upper triangle, j >= i) "
+                "instead of the ones before it. Use the mask you are given as it is: True where query i may "
+                "see key j, which for GPT is j <= i (the lower triangle)."),
+        Mistake("inverted_mask", lambda *a: _one_head(*a, mask_rule="inverted"),
+                "You hid the keys where the mask is True; True means 'may attend'. Fill the scores where "
+                "the mask is *False* (~mask)."),
+        Mistake("no_mask", lambda *a: _one_head(*a, mask_rule="none"),
+                "Your head ignores the mask: every query sees every key, the later ones too. Fill the scores "
+                "where the mask is False with a very negative number before the softmax."),
+        Mistake("scale_by_tokens", lambda *a: _one_head(*a, scale_by="t"),
+                "You scaled by sqrt(t), the number of tokens (x.shape[1]); the scale is 1/sqrt(d) with d the "
+                "head size, the width of q and k (w_query.shape[1])."),
         Mistake("scale_by_width", lambda *a: _one_head(*a, scale_by="c"),
                 "You scaled by sqrt(c), the model width (x.shape[-1]); the scale is 1/sqrt(d) with d the "
                 "head size, the width of q and k (w_query.shape[1])."),

@@ -43,8 +43,6 @@ SINUSOIDAL_POSITIONS = Exercise(
     make_inputs=_positions_inputs,
     reference=lambda t, c: sinusoidal_vectors(rearrange(torch.arange(t), "t -> 1 t"), c)[0],
     output_names=("positions",),
-    hint="angles = p[:, None] * w[None, :] (t, c/2); then stack sin and cos on a last axis and flatten "
-         "it: rearrange(torch.stack([sin, cos], -1), 't f two -> t (f two)').",
     mistakes=(
         Mistake("concatenated", lambda t, c: _sinusoidal(t, c, interleave=False),
                 "You put all the sines first and all the cosines after (torch.cat). The pairs are "
@@ -75,10 +73,15 @@ def _mlm_inputs(g: torch.Generator, trial: int) -> dict[str, Any]:
 
 
 def apply_mlm_rule(input_ids, selected, fate, random_ids, mask_token_id, mask_share=0.8, random_share=0.1,
-                   label_everything=False):
-    """BERT's rule given the random draws, as ``data.mlm.mask_tokens`` applies it (tests check they agree)."""
+                   label_everything=False, random_last=False):
+    """BERT's rule given the random draws, as ``data.mlm.mask_tokens`` applies it (tests check they agree).
+
+    ``random_last`` gives the random tokens the last ``random_share`` of fates instead of the ones
+    right after the mask's: the kept and random cases swapped, a typical mistake.
+    """
     to_mask = selected & (fate < mask_share)
-    to_random = selected & (fate >= mask_share) & (fate < mask_share + random_share)
+    random_from = 1.0 - random_share if random_last else mask_share
+    to_random = selected & (fate >= random_from) & (fate < random_from + random_share)
     masked_ids = torch.where(to_mask, mask_token_id, torch.where(to_random, random_ids, input_ids))
     labels = input_ids.clone() if label_everything else torch.where(selected, input_ids, IGNORE_INDEX)
     return masked_ids, labels
@@ -104,8 +107,6 @@ MLM_MASKING = Exercise(
     make_inputs=_mlm_inputs,
     reference=apply_mlm_rule,
     output_names=("masked_ids", "labels"),
-    hint="to_mask = selected & (fate < 0.8); to_random = selected & (fate >= 0.8) & (fate < 0.9); "
-         "use torch.where; labels = torch.where(selected, input_ids, -100).",
     mistakes=(
         Mistake("always_mask", lambda *a: apply_mlm_rule(*a, mask_share=1.0, random_share=0.0),
                 "You replaced every selected token by the mask token. BERT keeps 10% unchanged and puts a "
@@ -116,6 +117,9 @@ MLM_MASKING = Exercise(
         Mistake("labels_of_masked_ids", _labels_of_masked_ids,
                 "Your labels are the ids *after* masking (often the mask token itself); the label is what "
                 "the model must recover: the original id from input_ids."),
+        Mistake("random_and_kept_swapped", lambda *a: apply_mlm_rule(*a, random_last=True),
+                "You swapped the two 10% cases: a selected token with 0.8 <= fate < 0.9 must become "
+                "random_ids, and one with fate >= 0.9 stays as it is. Yours does the opposite."),
         Mistake("no_random_tokens", lambda *a: apply_mlm_rule(*a, random_share=0.0),
                 "You never use random_ids: a selected token with 0.8 <= fate < 0.9 must become "
                 "random_ids at that position."),
@@ -153,8 +157,6 @@ SAMPLING_STEP = Exercise(
     make_inputs=_sampling_inputs,
     reference=_library_probabilities,
     output_names=("probabilities",),
-    hint="scaled = logits / temperature; threshold = scaled.topk(top_k).values[:, -1:]; "
-         "scaled.masked_fill(scaled < threshold, float('-inf')).softmax(-1).",
     mistakes=(
         Mistake("temperature_multiplied", lambda logits, temperature, top_k: _library_probabilities(
             logits * temperature * temperature, temperature, top_k),
@@ -193,7 +195,6 @@ MEAN_POOLING = Exercise(
     make_inputs=_pooling_inputs,
     reference=lambda hidden_states, attention_mask: pool(hidden_states, attention_mask, "mean"),
     output_names=("pooled",),
-    hint="weights = attention_mask[..., None].float(); (hidden_states * weights).sum(1) / weights.sum(1).",
     mistakes=(
         Mistake("padding_included", lambda hidden_states, attention_mask: hidden_states.mean(dim=1),
                 "You averaged over every position, padding included: a sentence's vector would change with "
@@ -220,7 +221,6 @@ LAST_TOKEN_POOLING = Exercise(
     make_inputs=_pooling_inputs,
     reference=lambda hidden_states, attention_mask: pool(hidden_states, attention_mask, "last"),
     output_names=("pooled",),
-    hint="last = attention_mask.sum(1) - 1; hidden_states[torch.arange(b), last].",
     mistakes=(
         Mistake("last_position", lambda hidden_states, attention_mask: hidden_states[:, -1],
                 "You took the last *position*, which is padding for the shorter sentences; take each "

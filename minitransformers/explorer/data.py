@@ -24,7 +24,7 @@ from torch import nn
 
 from ..masks import bidirectional_mask, causal_mask
 from ..models import BertModel, GPTModel
-from ..models.base import find_body as base_find_body
+from ..body import find_body as base_find_body
 
 DECIMALS = 4
 

@@ -225,7 +225,7 @@ def _check_arguments(model, input_ids, max_new_tokens, attention_mask, seed, gen
 
 def _position_limit(model) -> int | None:
     """Longest sequence the model can place: its position table's size (None: no limit)."""
-    from ..models.base import find_body
+    from ..body import find_body
 
     positional = getattr(find_body(model)[0], "positional", None)
     if positional is not None:

@@ -58,10 +58,15 @@ def sample(logits: torch.Tensor, generator: torch.Generator | None = None) -> to
 
 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Divide by ``temperature``: below 1 sharpens the distribution, above 1 flattens it."""
+    """Divide by ``temperature``: below 1 sharpens the distribution, above 1 flattens it.
+
+    Returns float32 logits whatever the model's dtype: a score of 10 divided by
+    ``1e-6`` is ``1e7``, far past float16's largest number (65504), and the
+    resulting ``inf - inf`` in softmax is NaN.
+    """
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0 to sample (use greedy for 0), got {temperature}")
-    return logits / temperature
+    return logits.float() / temperature
 
 
 def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
@@ -144,7 +149,10 @@ def choose_next_token(
         logits = apply_repetition_penalty(logits, previous_ids, repetition_penalty, previous_mask)
     if temperature == 0:
         return greedy(logits)
-    logits = apply_temperature(logits, temperature)
+    # Shifting each row's best score to 0 changes no probability, and keeps even a
+    # temperature too small for float32 from turning scores into inf (then NaN).
+    logits = logits.float()
+    logits = apply_temperature(logits - logits.amax(dim=-1, keepdim=True), temperature)
     if top_k is not None:
         logits = top_k_filter(logits, top_k)
     if top_p is not None:

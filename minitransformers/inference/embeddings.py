@@ -82,7 +82,7 @@ def sentence_embeddings(
 def _body(model) -> tuple[torch.nn.Module, bool]:
     """The part of ``model`` that makes token vectors, and whether it reads left to right only."""
     from ..models import BertModel, GPTModel
-    from ..models.base import find_body
+    from ..body import find_body
 
     body, _ = find_body(model)
     if isinstance(body, (BertModel, GPTModel)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from ..tokenizers.readable import readable_token
 from ._common import check_text, evaluating, model_device
 
 
@@ -20,7 +21,8 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[dict]]:
     ``BertForPreTraining``). Returns one list per ``[MASK]`` (left to
     right) of ``top_k`` dicts, most likely first:
     ``{"token": str, "token_id": int, "probability": float, "sequence": str}``
-    where ``sequence`` is the text with that mask filled in (other masks left).
+    where ``token`` is readable (a newline shows as ``⏎``, a lone space as ``␣``)
+    and ``sequence`` is the text with that mask filled in (other masks left).
 
     ``[MASK]`` is understood whatever the tokenizer calls its mask token
     (``<mask>`` for our byte-level BPE), so one sentence works with every model.
@@ -55,8 +57,8 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[dict]]:
             filled = input_ids[0].clone()
             filled[position] = token_id
             candidates.append({
-                # Readable text of the token: "man", not the byte-level "Ġman".
-                "token": tokenizer.decode([token_id]).strip(),
+                # Readable text of the token: "man", not the byte-level "Ġman"; "⏎", not a blank.
+                "token": readable_token(tokenizer.decode([token_id])),
                 "token_id": token_id,
                 "probability": probability,
                 "sequence": _decode_without_frame(tokenizer, filled.tolist(), mask_id),

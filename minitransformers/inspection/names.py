@@ -37,7 +37,7 @@ import re
 from torch import nn
 
 from ..hook_points import HookPoint
-from ..models.base import find_body
+from ..body import find_body
 
 class UnknownNameError(KeyError):
     """A name that is not in the model (or the cache); the message lists close matches."""

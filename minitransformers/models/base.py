@@ -1,4 +1,4 @@
-"""What every model shares: the ignore index, input checks, finding the body, and ``TransformerModel``.
+"""What every model shares: the ignore index, input checks, and ``TransformerModel``.
 
 ``TransformerModel`` is the base class of mini-BERT, mini-GPT and their
 task heads: weight initialisation, parameter counts, a summary, hook points,
@@ -18,19 +18,6 @@ from torch import nn
 from ..hook_points import HookPoint, hook_points, layers_repr
 
 IGNORE_INDEX = -100  # label value meaning "no loss here" (cross-entropy skips it), as in transformers
-BODY_NAMES = ("bert", "gpt")  # the attribute under which a task model keeps its body
-
-
-def find_body(model: nn.Module) -> tuple[nn.Module, str]:
-    """The model body (``BertModel`` / ``GPTModel``) inside ``model``, and its name prefix.
-
-    ``find_body(gpt_lm_head_model)`` is ``(model.gpt, "gpt.")``; a body is its own body, prefix ``""``.
-    """
-    for name in BODY_NAMES:
-        body = getattr(model, name, None)
-        if isinstance(body, nn.Module):
-            return body, name + "."
-    return model, ""
 
 
 _values_checked_elsewhere = False  # see values_checked_elsewhere()

@@ -15,7 +15,7 @@ from torch import nn
 from ..blocks import DecoderBlock
 from ..config import GPTConfig
 from ..hook_points import HookPoint
-from ..kv_cache import KVCache
+from ..kv_cache import KVCache, check_cache
 from ..masks import default_positions, padding_mask
 from ..outputs import ModelOutput
 from ..positional import build_positions
@@ -66,8 +66,8 @@ class GPTModel(TransformerModel):
         ``position_ids`` default to ``past, past + 1, ...``; left-padded
         batches pass their own (see ``generation``).
         """
-        if cache is not None and len(cache) != len(self.blocks):
-            raise ValueError(f"cache has {len(cache)} layers, the model has {len(self.blocks)}")
+        if cache is not None:
+            check_cache(cache, self.blocks)  # one KVCache per block, filled by no other model
         past = cache[0].past_length() if cache is not None else 0
         max_positions = self.positional.max_positions
         check_inputs(input_ids, attention_mask, self.config.vocab_size, max_positions, past)

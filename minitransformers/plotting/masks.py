@@ -28,9 +28,11 @@ from matplotlib.patches import Patch
 
 from ..masks import bidirectional_mask, causal_mask, combine_masks, padding_mask
 from ._layout import (
-    MAX_TICK_LABELS, MAX_TOKENS, add_note, as_matrix, check_tokens, cut, cut_note, figure_and_ax,
-    new_figure, set_token_ticks, square_size,
+    LABEL_FONT, MAX_FONT, MAX_TICK_LABELS, MAX_TOKENS, TITLE_FONT, add_note, as_matrix, check_tokens, cut,
+    cut_note, describe_input, figure_and_ax, fit_font, heading, new_figure, set_token_ticks, text_inches,
+    wrap,
 )
+from .attention import map_size
 
 HIDDEN_COLOUR = "#eeeeee"
 ALLOWED_COLOUR = "#2b6cb0"
@@ -64,15 +66,20 @@ def plot_mask(
 
     t, s = cut(matrix.shape[0], max_tokens), cut(matrix.shape[1], max_tokens)
     shown = matrix[:t, :s].astype(np.int64)
-    fig, ax = figure_and_ax(ax, (square_size(s), square_size(t)))
+    font = None  # on a given axes: whatever fits its size
+    if ax is None:
+        side, label_room = map_size(max(t, s), max(queries[:t] + keys[:s], key=len))
+        font = fit_font(side, max(t, s))
+        fig, ax = figure_and_ax(None, (side + label_room + 0.4, side + label_room + 1.0))
+    else:
+        fig = ax.get_figure()
     ax.imshow(shown, cmap=MASK_CMAP, vmin=0, vmax=1, interpolation="nearest")
     _draw_cell_borders(ax, t, s)
-    ax.set_ylabel("query (looks)")
-    ax.set_xlabel("key (is looked at)")
-    tick_note = set_token_ticks(ax, keys[:s], queries[:t], max_tick_labels)
+    ax.set_ylabel("query (looks)", fontsize=LABEL_FONT)
+    ax.set_xlabel("key (is looked at)", fontsize=LABEL_FONT)
+    tick_note = set_token_ticks(ax, keys[:s], queries[:t], max_tick_labels, font=font)
     add_note(ax, cut_note(matrix.shape, (t, s)), tick_note)
-    if title:
-        ax.set_title(title)
+    ax.set_title(title or "attention mask: filled = may attend", fontsize=LABEL_FONT + 1)
     return fig
 
 
@@ -112,7 +119,8 @@ def plot_mask_comparison(
     ``padding`` is either a number of ``pad_token`` tokens appended to
     ``tokens`` (as when a short sentence shares a batch with a longer one),
     or an attention mask with one 1 (real) / 0 (pad) per token of ``tokens``.
-    ``axes``: four axes to draw on (a new 1 x 4 figure by default).
+    ``axes``: four axes to draw on (default: a new 2 x 2 figure, BERT on the
+    left, GPT on the right, without padding above and with it below).
     """
     tokens = [str(token) for token in tokens]
     if isinstance(padding, (int, np.integer)):
@@ -130,22 +138,32 @@ def plot_mask_comparison(
         raise ValueError("plot_mask_comparison needs at least one token")
 
     masks = comparison_masks(attention_mask)
-    if axes is None:
-        side = square_size(cut(len(tokens), max_tokens), base=2.2, per_token=0.22, cap=6.0)
-        fig = new_figure((4 * side + 1.0, side + 1.4))
-        axes = fig.subplots(1, 4)
-    elif len(axes) != 4:
+    n = cut(len(tokens), max_tokens)
+    made_here = axes is None
+    if made_here:
+        side = float(np.clip(0.25 * n, 3.0, 3.6))  # two rows of panels, about a slide high
+        label_room = text_inches(max(tokens[:n], key=len), min(MAX_FONT, fit_font(side, n))) + 0.6
+        fig = new_figure((2 * (side + label_room) + 0.6, 2 * (side + label_room + 0.5) + 0.9),
+                         layout="constrained")
+        axes = fig.subplots(2, 2)
+    axes = list(np.ravel(axes))
+    if len(axes) != 4:
         raise ValueError(f"plot_mask_comparison draws 4 masks; got {len(axes)} axes")
     for ax, (name, mask) in zip(axes, masks.items(), strict=True):
-        plot_mask(mask, tokens, ax=ax, title=name, max_tokens=max_tokens)
-    for ax in axes[1:]:
+        plot_mask(mask, tokens, ax=ax, title=name, max_tokens=max_tokens)  # fonts fit each panel
+    for ax in axes[1::2]:  # the row names are on the left of each row already
         ax.set_ylabel("")
+    for ax in axes[:2]:
+        if ax.get_xlabel() == "key (is looked at)":  # no note to keep: the bottom row names the columns
+            ax.set_xlabel("")
     fig = axes[0].get_figure()
     fig.legend(
-        handles=[Patch(color=ALLOWED_COLOUR, label="may attend"),
-                 Patch(color=HIDDEN_COLOUR, label="hidden")],
-        loc="upper right", fontsize=8, frameon=False,
+        handles=[Patch(facecolor=ALLOWED_COLOUR, edgecolor="gray", label="may attend"),
+                 Patch(facecolor=HIDDEN_COLOUR, edgecolor="gray", label="hidden")],
+        loc="outside lower center" if made_here else "upper right", ncols=2, fontsize=LABEL_FONT,
+        frameon=False,
     )
-    fig.suptitle("Who may look at whom: rows are queries, columns are keys", fontsize=11)
-    fig.tight_layout()
+    described = describe_input(tokens)
+    fig.suptitle(heading("Who may look at whom: rows are queries, columns are keys",
+                         wrap(described, fig.get_figwidth() - 0.4, TITLE_FONT)), fontsize=TITLE_FONT)
     return fig

@@ -17,7 +17,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ._layout import figure_and_ax
+from ._layout import LABEL_FONT, MIN_FONT, TITLE_FONT, figure_and_ax, style_colorbar
 
 MAX_LEGEND_ENTRIES = 20  # more categories than this get a colour bar instead of a legend
 MAX_ANNOTATIONS = 8  # numbered points on one map; more would clutter it and its key
@@ -58,16 +58,17 @@ def plot_embedding_scatter(
     if texts is not None and len(texts) != n:
         raise ValueError(f"got {len(texts)} texts for {n} points; give one text per point")
 
-    fig, ax = figure_and_ax(ax, (7, 6))
+    fig, ax = figure_and_ax(ax, (8, 7))
     if labels is None:
         ax.scatter(points[:, 0], points[:, 1], s=point_size, color="#2b6cb0", alpha=0.8)
     else:
         _scatter_by_label(fig, ax, points, labels, point_size)
     _number_points(ax, points, annotate or [], texts, point_size, max_annotations)
-    ax.set_xlabel("dimension 1")
-    ax.set_ylabel("dimension 2")
+    ax.set_xlabel("dimension 1", fontsize=LABEL_FONT)
+    ax.set_ylabel("dimension 2", fontsize=LABEL_FONT)
+    ax.tick_params(labelsize=MIN_FONT + 1)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=TITLE_FONT)
     return fig
 
 
@@ -82,7 +83,7 @@ def _number_points(ax: Axes, points: np.ndarray, chosen: Sequence[int], texts: S
     key = []
     for number, index in enumerate(shown, start=1):
         ax.scatter(*points[index], s=point_size * 2.5, facecolors="none", edgecolors="black", linewidths=0.8)
-        ax.annotate(str(number), points[index], xytext=(5, 5), textcoords="offset points", fontsize=8,
+        ax.annotate(str(number), points[index], xytext=(5, 5), textcoords="offset points", fontsize=MIN_FONT + 1,
                     fontweight="bold", bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="gray",
                                                  linewidth=0.5, alpha=0.85))
         text = " ".join(str(texts[index]).split()) if texts is not None else f"point {index}"
@@ -95,7 +96,7 @@ def _number_points(ax: Axes, points: np.ndarray, chosen: Sequence[int], texts: S
     if key:
         # Under the x-axis label, wherever the label ends up (x: the axes' left edge).
         ax.annotate("\n".join(key), xy=(0.0, 0.0), xycoords=("axes fraction", ax.xaxis.label),
-                    xytext=(0, -4), textcoords="offset points", va="top", ha="left", fontsize=7.5)
+                    xytext=(0, -4), textcoords="offset points", va="top", ha="left", fontsize=MIN_FONT + 1)
 
 
 def _scatter_by_label(fig: Figure, ax: Axes, points: np.ndarray, labels: np.ndarray,
@@ -108,14 +109,14 @@ def _scatter_by_label(fig: Figure, ax: Axes, points: np.ndarray, labels: np.ndar
             chosen = labels == category
             ax.scatter(points[chosen, 0], points[chosen, 1], s=point_size, color=colour, alpha=0.8,
                        label=str(category))
-        ax.legend(fontsize=8, markerscale=1.2, frameon=False, loc="best")
+        ax.legend(fontsize=LABEL_FONT, markerscale=1.4, frameon=False, loc="best")
         return
     if not np.issubdtype(labels.dtype, np.number):
         raise ValueError(f"{len(categories)} distinct text labels are too many to tell apart by "
                          f"colour (at most {MAX_LEGEND_ENTRIES}); group them, or pass numeric ids")
     image = ax.scatter(points[:, 0], points[:, 1], c=labels, s=point_size, cmap="viridis",
                        alpha=0.8)
-    fig.colorbar(image, ax=ax, label="label")
+    style_colorbar(fig.colorbar(image, ax=ax), "label")
 
 
 def _palette(n: int) -> list:

@@ -12,7 +12,7 @@ from .config_mapping import (
     gpt_config_from_hf,
     gpt_config_to_hf,
 )
-from .known import minilm_path
+from .known import minilm_path, shipped_path, weights_folder
 from .loading import load_pretrained
 from .reading import read_config, read_state_dict
 from .report import (
@@ -43,4 +43,6 @@ __all__ = [
     "read_config",
     "read_state_dict",
     "save_pretrained",
+    "shipped_path",
+    "weights_folder",
 ]

@@ -121,8 +121,10 @@ def _build(config_class: type, fields: dict[str, Any], keys: dict[str, str]) -> 
         return config_class(**fields)
     except (ValueError, TypeError) as error:
         message = str(error)
-        named = [theirs for theirs, ours in keys.items() if message.startswith(ours) and theirs != ours]
-        where = f" (config.json key {named[0]!r})" if named else ""
+        # Our field names, as the message says them, and the config.json keys the reader will look for.
+        named = [theirs for theirs, ours in keys.items()
+                 if theirs != ours and (message.startswith(ours) or f"{ours}=" in message)]
+        where = f" (config.json key{'s' * (len(named) > 1)} {', '.join(map(repr, named))})" if named else ""
         raise CheckpointError(
             f"config.json does not give a valid {config_class.__name__}: {message}{where}; "
             f"fix the value in config.json"

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..models.base import find_body
+from ..body import find_body
 from .name_table import Entry, NameTable, layer_entries
 
 EMBEDDING_NAMES = {

@@ -60,15 +60,67 @@ def masked_lm_metrics(model, dataset, batch_size: int = 64) -> dict[str, float]:
     return metrics
 
 
+@torch.no_grad()
+def both_sides_metrics(bert, gpt, tokenizer, works: dict[str, str], mask_probability: float = 0.15,
+                       seed: int = 1, batch_size: int = 16) -> dict[str, float]:
+    """Top-1 accuracy on the same hidden tokens: BERT reading both sides, GPT reading only the left.
+
+    Each work is cut into windows of ``t`` tokens (BERT's context less its
+    ``<cls>`` and ``<sep>``). In each window 15% of the tokens are hidden,
+    every one replaced by ``<mask>``. BERT reads ``<cls> window <sep>`` and
+    guesses each hidden token; GPT reads the window's true text and guesses
+    each hidden token from the tokens before it (its next-token guess). The
+    first token of a window has no left side and is not scored. ``unigram``
+    is the best context-free guess: always the token most frequent among the
+    scored ones (an upper bound for any guess that ignores the text).
+    """
+    from ..data import mask_tokens
+
+    bert.eval()
+    gpt.eval()
+    length = min(bert.config.max_positions - 2, gpt.config.max_positions)
+    windows = []
+    for text in works.values():
+        ids = tokenizer.encode_ordinary(text)
+        windows += [ids[start:start + length] for start in range(0, len(ids) - length + 1, length)]
+    generator = torch.Generator().manual_seed(seed)
+    bert_correct = gpt_correct = 0
+    scored_tokens = []
+    for start in range(0, len(windows), batch_size):
+        window = torch.tensor(windows[start:start + batch_size])  # (b t)
+        hidden, labels = mask_tokens(window, mask_token_id=tokenizer.mask_token_id, vocab_size=tokenizer.vocab_size,
+                                     mask_probability=mask_probability, generator=generator,
+                                     replace_shares=(1.0, 0.0, 0.0))
+        labels[:, 0] = IGNORE_INDEX  # nothing to the left of a window's first token
+        cls, sep = (torch.full((len(window), 1), token) for token in (tokenizer.cls_token_id, tokenizer.sep_token_id))
+        bert_input = torch.cat([cls, hidden, sep], dim=1).to(bert.device)  # <cls> window <sep>
+        bert_guess = bert(bert_input).logits[:, 1:-1].argmax(-1).cpu()  # (b t)
+        gpt_guess = gpt(window.to(gpt.device)).logits.argmax(-1).cpu()  # (b t): guess for the token after each
+        chosen = labels != IGNORE_INDEX
+        bert_correct += int((bert_guess[chosen] == labels[chosen]).sum())
+        gpt_correct += int((gpt_guess[:, :-1][chosen[:, 1:]] == labels[:, 1:][chosen[:, 1:]]).sum())
+        scored_tokens += labels[chosen].tolist()
+    n = len(scored_tokens)
+    most_frequent = max(set(scored_tokens), key=scored_tokens.count)
+    return {"bert_both_sides": bert_correct / n, "gpt_left_only": gpt_correct / n,
+            "unigram": scored_tokens.count(most_frequent) / n, "unigram_token": tokenizer.decode([most_frequent]),
+            "tokens": n}
+
+
 def checkpoint_kind(directory: str | Path) -> str:
     """``"gpt"``, ``"bert"`` or ``"gpt-char"`` for a checkpoint folder."""
     directory = Path(directory)
-    model_type = json.loads((directory / "config.json").read_text()).get("model_type")
+    try:
+        config = json.loads((directory / "config.json").read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{directory / 'config.json'} is not valid JSON ({error})") from None
+    model_type = config.get("model_type") if isinstance(config, dict) else None
     if model_type == "bert":
         return "bert"
     if model_type == "gpt2":
         return "gpt-char" if (directory / "char_vocab.json").exists() else "gpt"
-    raise ValueError(f"{directory} holds a {model_type!r} checkpoint; expected a BERT or GPT-2 one")
+    found = f"a {model_type!r} checkpoint" if model_type else "a config.json without a model_type"
+    raise ValueError(f"{directory} holds {found}; expected a BERT or GPT-2 checkpoint")
 
 
 @torch.no_grad()

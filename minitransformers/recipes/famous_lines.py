@@ -1,8 +1,10 @@
 """Famous lines with one word hidden: what BERT and GPT each make of them.
 
 BERT reads both sides of the gap and fills it (``<cls> left <mask> right <sep>``);
-GPT reads only the left side and predicts the next token. A line counts as
-found when the hidden word is among a model's top 5 guesses.
+GPT reads only the left side and predicts the next token. A third column gives
+BERT the left side only (``<cls> left <mask> <sep>``): what it loses there is
+what the right side was worth. A line counts as found when the hidden word is
+among a model's top 5 guesses.
 
 The list was fixed before the shipped models were trained and the models
 learn from the plays as they are: these lines get no special treatment, so
@@ -16,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+
+from ..tokenizers.readable import readable_token
 
 
 @dataclass(frozen=True)
@@ -69,10 +73,12 @@ def _word_id(tokenizer, word: str) -> int:
 
 
 @torch.no_grad()
-def bert_guesses(bert, tokenizer, line: FamousLine, top_k: int = 5) -> list[int]:
-    """BERT's ``top_k`` token ids for the gap, reading both sides: ``<cls> left <mask> right <sep>``."""
+def bert_guesses(bert, tokenizer, line: FamousLine, top_k: int = 5, right_side: bool = True) -> list[int]:
+    """BERT's ``top_k`` token ids for the gap, reading both sides: ``<cls> left <mask> right <sep>``
+    (``right_side=False``: ``<cls> left <mask> <sep>``)."""
+    right = tokenizer.encode_ordinary(line.right) if right_side else []
     ids = [tokenizer.cls_token_id, *tokenizer.encode_ordinary(line.left), tokenizer.mask_token_id,
-           *tokenizer.encode_ordinary(line.right), tokenizer.sep_token_id]
+           *right, tokenizer.sep_token_id]
     position = ids.index(tokenizer.mask_token_id)
     logits = bert.eval()(torch.tensor([ids], device=bert.device)).logits  # (b t v)
     return logits[0, position].topk(top_k).indices.tolist()
@@ -86,10 +92,21 @@ def gpt_guesses(gpt, tokenizer, line: FamousLine, top_k: int = 5) -> list[int]:
     return logits[0, -1].topk(top_k).indices.tolist()
 
 
+def _bert_left_only(bert, tokenizer, line: FamousLine, top_k: int) -> list[int]:
+    return bert_guesses(bert, tokenizer, line, top_k, right_side=False)
+
+
+# column -> (which model, how it guesses)
+_COLUMNS = {"bert": ("bert", bert_guesses), "bert_left": ("bert", _bert_left_only), "gpt": ("gpt", gpt_guesses)}
+
+
 def famous_lines_table(bert=None, gpt=None, tokenizer=None, lines=FAMOUS_LINES, top_k: int = 5) -> list[dict]:
     """One row per line: the gap word, each model's top guesses and whether the word is among them.
 
-    Pass either model or both; they must share ``tokenizer``.
+    Columns: ``bert`` (both sides), ``bert_left`` (BERT with the right side
+    removed) and ``gpt`` (the left side, as always). Guesses are readable
+    tokens (a newline is ``⏎``). Pass either model or both; they must share
+    ``tokenizer``.
     """
     if tokenizer is None or (bert is None and gpt is None):
         raise ValueError("famous_lines_table needs a tokenizer and at least one of bert, gpt")
@@ -97,19 +114,20 @@ def famous_lines_table(bert=None, gpt=None, tokenizer=None, lines=FAMOUS_LINES, 
     for line in lines:
         target = _word_id(tokenizer, line.word)
         row = {"play": line.play, "line": line.text.format("___"), "word": line.word, "held_out": line.held_out}
-        for name, model, guess in (("bert", bert, bert_guesses), ("gpt", gpt, gpt_guesses)):
+        for name, (family, guess) in _COLUMNS.items():
+            model = bert if family == "bert" else gpt
             if model is not None:
                 top = guess(model, tokenizer, line, top_k)
-                row[f"{name}_top"] = [tokenizer.decode([i]).strip() for i in top]
+                row[f"{name}_top"] = [readable_token(tokenizer.decode([i])) for i in top]
                 row[f"{name}_found"] = target in top
         rows.append(row)
     return rows
 
 
 def found_counts(rows: list[dict]) -> dict[str, str]:
-    """``{"bert": "12/20", ...}`` over the lines from training plays (held-out lines apart)."""
+    """``{"bert": "12/20", "bert_left": "4/20", ...}`` over the lines from training plays (held-out apart)."""
     counts = {}
-    for name in ("bert", "gpt"):
+    for name in _COLUMNS:
         for held_out in (False, True):
             chosen = [row for row in rows if row["held_out"] == held_out and f"{name}_found" in row]
             if chosen:
@@ -120,8 +138,9 @@ def found_counts(rows: list[dict]) -> dict[str, str]:
 
 def markdown_table(rows: list[dict]) -> str:
     """The rows as a Markdown table; a found word is in bold."""
-    names = [name for name in ("bert", "gpt") if f"{name}_top" in rows[0]]
-    header = {"bert": "BERT top 5 (reads both sides)", "gpt": "GPT top 5 (reads the left only)"}
+    names = [name for name in _COLUMNS if f"{name}_top" in rows[0]]
+    header = {"bert": "BERT top 5 (reads both sides)", "bert_left": "BERT top 5, right side removed",
+              "gpt": "GPT top 5 (reads the left only)"}
     lines = ["| play | line | word | " + " | ".join(header[n] for n in names) + " |",
              "|---|---|---|" + "---|" * len(names)]
     for row in rows:

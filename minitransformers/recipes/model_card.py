@@ -8,6 +8,7 @@ weights (``scripts/evaluate_shipped.py`` prints the same numbers again).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -93,16 +94,14 @@ RECIPE_FIELDS = ("max_steps", "batch_size", "gradient_accumulation_steps", "lear
                  "warmup_steps", "weight_decay", "beta1", "beta2", "grad_clip", "seed")
 
 
-def _reproduce(record: dict, directory: Path) -> str:
+def _reproduce(record: dict, directory: Path, shipped_recipe: Callable) -> str:
     """How this model came about: the shipped recipe, or a run whose settings differ from it."""
-    from .shipped import default_train_config
-
     kind = record["kind"]
     if record.get("trained_at_commit"):
         return (f"It was trained with the recipe of commit {record['trained_at_commit']} "
                 f"(`python scripts/train_shipped.py --only {SCRIPT_NAMES[kind]}` there); the recipe has "
                 f"changed since, see *Known problems*.")
-    shipped = default_train_config(SCRIPT_NAMES[kind], directory, device="cpu")
+    shipped = shipped_recipe(SCRIPT_NAMES[kind], directory, device="cpu")
     train, recipe = record["train_config"], shipped.to_dict()
     differ = [f"{key} {train[key]} (shipped: {recipe[key]})" for key in RECIPE_FIELDS
               if key in train and train[key] != recipe[key]]
@@ -139,8 +138,12 @@ def _known_problems(record: dict) -> str:
     return "## Known problems\n\n" + "\n".join(f"- {problem}" for problem in problems) + "\n"
 
 
-def write_model_card(directory: str | Path) -> Path:
-    """Read ``training.json`` in ``directory``, add samples, and write ``README.md`` beside it."""
+def write_model_card(directory: str | Path, shipped_recipe: Callable) -> Path:
+    """Read ``training.json`` in ``directory``, add samples, and write ``README.md`` beside it.
+
+    ``shipped_recipe`` is ``shipped.default_train_config``, to compare the run with; it is
+    passed in because ``shipped.py`` imports this module, and a module imported back is a circle.
+    """
     directory = Path(directory)
     record = json.loads((directory / "training.json").read_text())
     model, train = record["model_config"], record["train_config"]
@@ -154,7 +157,7 @@ def write_model_card(directory: str | Path) -> Path:
     text = f"""# {directory.name}
 
 A {TITLES[record['kind']]} trained from scratch on the complete works of Shakespeare with
-minitransformers. {_reproduce(record, directory)}
+minitransformers. {_reproduce(record, directory, shipped_recipe)}
 
 | | |
 |---|---|

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import torch
+
 from ..data import CausalLMDataset, MaskedLMDataset, concatenate_ids, train_validation_split
 from ..tokenizers import ByteLevelBPETokenizer, CharTokenizer
 from ..tokenizers.bpe_trainer import train_bpe
@@ -34,6 +36,28 @@ def train_shakespeare_tokenizer(train: dict[str, str], vocab_size: int = 8192) -
 def paragraphs(text: str) -> list[str]:
     """Speeches and stage directions: the text's blank-line separated paragraphs."""
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def bpe_word_continuation(tokenizer):
+    """For whole-word masking: a function ``ids (b t) -> (b t) bool``, True where a token continues
+    the word of the token before it.
+
+    A byte-level BPE token that starts with a letter or an apostrophe
+    (``essengers``, ``'d``; not `` king``) and follows a token that ends with
+    one (``M``, ``unforc``) is the rest of a word. A token
+    after a newline or a space starts a word even without a space of its own.
+    """
+    texts = [tokenizer.decode([i]) for i in range(tokenizer.vocab_size)]
+    starts_with_letter = torch.tensor([text[:1].isalpha() or text[:1] == "'" for text in texts])
+    # a lone space is the start of the word after it (`` `` + ``accord``)
+    ends_with_letter = torch.tensor([text[-1:].isalpha() or text[-1:] == "'" or text == " " for text in texts])
+
+    def continues_word(ids: torch.Tensor) -> torch.Tensor:
+        previous_ends_word = torch.zeros_like(ids, dtype=torch.bool)
+        previous_ends_word[..., 1:] = ends_with_letter[ids[..., :-1]]
+        return starts_with_letter[ids] & previous_ends_word
+
+    return continues_word
 
 
 def causal_lm_dataset(tokenizer, works: dict[str, str], block_size: int, stride: int | None = None) -> CausalLMDataset:

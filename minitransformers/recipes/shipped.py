@@ -123,7 +123,7 @@ def _train_and_save(kind: str, model, tokenizer, train_set, eval_set, train_conf
         (output_dir / "training.json").write_text(json.dumps(record, indent=1))
         if write_card:
             print(f"writing the model card {output_dir / 'README.md'} ...", flush=True)
-            write_model_card(output_dir)
+            write_model_card(output_dir, default_train_config)
     return record
 
 

@@ -2,7 +2,7 @@
 
 Read in this order: ``base.py`` (the shared interface) -> ``bert_pretokenizer.py``
 -> ``wordpiece.py`` -> ``byte_level.py`` -> ``byte_level_bpe.py`` ->
-``bpe_trainer.py`` -> ``char.py`` -> ``show.py``.
+``bpe_trainer.py`` -> ``char.py`` -> ``show.py`` (and ``readable.py``: tokens shown without blanks).
 """
 
 from minitransformers.tokenizers.auto import load_tokenizer
@@ -13,6 +13,7 @@ from minitransformers.tokenizers.bpe_trainer import train_bpe
 from minitransformers.tokenizers.byte_level import GPT2_PATTERN, bytes_to_unicode
 from minitransformers.tokenizers.byte_level_bpe import ENDOFTEXT, ByteLevelBPETokenizer
 from minitransformers.tokenizers.char import CharTokenizer
+from minitransformers.tokenizers.readable import readable_token
 from minitransformers.tokenizers.show import encode_and_show
 from minitransformers.tokenizers.wordpiece import WordPieceTokenizer
 
@@ -28,5 +29,6 @@ __all__ = [
     "bytes_to_unicode",
     "encode_and_show",
     "load_tokenizer",
+    "readable_token",
     "train_bpe",
 ]

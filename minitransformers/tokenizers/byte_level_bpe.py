@@ -36,6 +36,7 @@ from minitransformers.tokenizers.byte_level import (
     byte_chars_to_text,
     text_to_byte_chars,
 )
+from minitransformers.tokenizers.readable import readable_token
 
 ENDOFTEXT = "<|endoftext|>"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -174,14 +175,14 @@ class ByteLevelBPETokenizer(Tokenizer):
 
     def display_tokens(self, ids: Sequence[int]) -> list[str]:
         """Readable labels: each token's own text (``"Ġking"`` -> ``"king"``), ``"␣"`` for a bare
-        space, ``"↵"`` for a newline; special tokens as they are."""
+        space, ``"⏎"`` for a newline (:func:`readable_token`); special tokens as they are."""
         labels = []
         for token in self.convert_ids_to_tokens(ids):
             if token in self.all_special_tokens:
                 labels.append(token)
                 continue
             text = byte_chars_to_text([token])
-            labels.append(text.strip() or text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥"))
+            labels.append(readable_token(text))
         return labels
 
     def _tokens_to_text(self, tokens: list[str]) -> str:

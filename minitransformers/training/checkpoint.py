@@ -5,7 +5,7 @@ A checkpoint holds everything that decides what happens next:
 * the model's weights, the optimizer's moments and the scheduler's step;
 * the step counter (the data position follows from it: see the trainer);
 * the random-number-generator states of every process (dropout masks);
-* the train config and the history so far;
+* the train config, the model's config (see ``resume.py``) and the history so far;
 * the best evaluation so far (step, loss and, with ``keep_best``, its weights).
 
 **Atomic writes.** Writing straight over ``checkpoint.pt`` and being killed
@@ -17,7 +17,9 @@ atomic, so a reader sees the old file or the new one, never half of one.
 **Two generations.** The checkpoint being replaced stays as
 ``checkpoint.previous.pt`` (a hard link made before the rename, so the real
 name never goes missing). If the latest one turns out to be damaged, loading
-falls back to the previous one with a warning, instead of losing the run.
+falls back to the previous one with a warning, instead of losing the run,
+and moves the damaged file aside (``checkpoint.pt.damaged``): left in place,
+the next save would keep it as the "previous" one and drop the good one.
 
 **A checksum.** Disks and copies can flip or overwrite bytes without any
 error: 256 overwritten bytes inside a weight matrix still unpickle fine and
@@ -27,6 +29,10 @@ recomputes it; a mismatch counts as damage.
 
 **Stale temporary files** from a save that was killed are removed by the next save.
 
+**A failed write** (a full disk, a file-size limit) removes its temporary
+file, leaves the checkpoints already there as they were, and says what
+happened and where, in place of torch's ``unexpected pos`` from deep inside.
+
 **Safe loading.** Everything saved is a tensor or a plain Python number,
 string, list, tuple or dict, so :func:`load_checkpoint` uses
 ``torch.load(weights_only=True)``, which refuses to run code hidden in a file.
@@ -34,6 +40,7 @@ string, list, tuple or dict, so :func:`load_checkpoint` uses
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import random
@@ -45,6 +52,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from minitransformers.training.resume import model_config
 
 
 def rng_state() -> dict[str, Any]:
@@ -81,10 +90,20 @@ class DamagedCheckpointError(ValueError):
     """A checkpoint file that is empty, truncated, overwritten, or lacks an entry."""
 
 
+class CheckpointWriteError(OSError):
+    """A checkpoint that could not be written (a full disk, a file-size limit); nothing was replaced."""
+
+
 def previous_path(path: str | Path) -> Path:
     """Where the checkpoint before ``path`` is kept: ``checkpoint.pt`` -> ``checkpoint.previous.pt``."""
     path = Path(path)
     return path.with_name(f"{path.stem}.previous{path.suffix}")
+
+
+def damaged_path(path: str | Path) -> Path:
+    """Where a damaged checkpoint is moved when found: ``checkpoint.pt`` -> ``checkpoint.pt.damaged``."""
+    path = Path(path)
+    return path.with_name(path.name + ".damaged")
 
 
 def checksum(state: Any) -> str:
@@ -145,16 +164,48 @@ def atomic_torch_save(obj: Any, path: str | Path, keep_previous: bool = False) -
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(obj, file)
-            file.flush()
-            os.fsync(file.fileno())  # the bytes are on disk before the name points at them
+        try:
+            with os.fdopen(handle, "wb") as file:
+                torch.save(obj, file)
+                file.flush()
+                os.fsync(file.fileno())  # the bytes are on disk before the name points at them
+        except (OSError, RuntimeError) as error:  # torch's writer reports a short write as RuntimeError
+            raise CheckpointWriteError(_write_failure(path, Path(temporary), error)) from None
         if keep_previous:
             _keep_previous(path)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _write_failure(path: Path, temporary: Path, error: BaseException) -> str:
+    """What stopped a checkpoint write, and where: a full disk, a file-size limit, or the error itself."""
+    written = temporary.stat().st_size if temporary.exists() else 0
+    code = getattr(error, "errno", None)
+    free = shutil.disk_usage(path.parent).free
+    limit = _file_size_limit()
+    elsewhere = f"set output_dir to another disk than {path.parent}"
+    if code == errno.EFBIG or (limit is not None and written >= limit):
+        shown = f" of {limit:,} bytes" if limit is not None else ""
+        reason, fix = f"the file-size limit{shown}", f"raise it (ulimit -f) or {elsewhere}"
+    elif code == errno.ENOSPC or free < 1 << 20:
+        reason, fix = f"a full disk ({free:,} bytes free)", f"free some space on that disk or {elsewhere}"
+    else:
+        reason, fix = (str(error).splitlines() or [type(error).__name__])[0][:200], elsewhere
+    kept = "The checkpoint already there is unchanged" if path.exists() else "No checkpoint was written"
+    return (f"could not write the checkpoint {path}: writing stopped after {written:,} bytes because of "
+            f"{reason}. {kept}; {fix}, and save again")
+
+
+def _file_size_limit() -> int | None:
+    """This process's largest file in bytes (``ulimit -f``), or None for no limit (or no such notion)."""
+    try:
+        import resource  # Unix only
+    except ImportError:
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def save_checkpoint(
@@ -187,6 +238,7 @@ def save_checkpoint(
         "scheduler": scheduler.state_dict(),
         "step": step,
         "config": config,
+        "model_config": model_config(model),  # None for a model without a config
         "rng_states": rng_states,
         "history": history,
         "data_position": data_position,
@@ -202,7 +254,8 @@ def save_checkpoint(
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint` (tensors land on ``map_location``).
 
-    A damaged latest checkpoint falls back to the previous one, with a warning.
+    A damaged latest checkpoint falls back to the previous one, with a warning,
+    and is moved to ``damaged_path(path)``.
     """
     path = Path(path)
     previous = previous_path(path)
@@ -222,9 +275,23 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             raise DamagedCheckpointError(
                 f"{error} The previous checkpoint is damaged too ({second}); start again without resuming"
             ) from None
-        warnings.warn(f"{error} Resuming from the previous checkpoint, {previous} (step {state['step']}).",
-                      stacklevel=2)
+        warnings.warn(f"{error} Resuming from the previous checkpoint, {previous} (step {state['step']})."
+                      f"{_move_aside(path)}", stacklevel=2)
         return state
+
+
+def _move_aside(path: Path) -> str:
+    """Rename a damaged latest checkpoint, so that the next save cannot keep it as the previous one."""
+    if not path.exists():
+        return ""
+    try:
+        os.replace(path, damaged_path(path))
+    except FileNotFoundError:  # another process of the run moved it first
+        return ""
+    except OSError as error:
+        return (f" It could not be moved aside ({error}): delete it before the next save, which would "
+                f"otherwise keep it as the previous checkpoint.")
+    return f" The damaged file is now {damaged_path(path)}."
 
 
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

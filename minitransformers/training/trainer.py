@@ -59,6 +59,7 @@ from minitransformers.training.distributed import (
     shard,
 )
 from minitransformers.training.optim import make_optimizer, make_scheduler
+from minitransformers.training.resume import check_resume
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -359,6 +360,7 @@ class Trainer:
         """Restore the state saved by :meth:`save_checkpoint`; training continues from its step."""
         path = path or self.checkpoint_path
         state = ckpt.load_checkpoint(path)
+        changed = check_resume(state, self.model, self.config.to_dict(), path)  # refuses another architecture
         try:
             self.model.load_state_dict(state["model"])
         except RuntimeError as error:  # missing keys or other shapes: another architecture or size
@@ -377,12 +379,6 @@ class Trainer:
         if best.get("step") is not None:
             self.best = {"step": best["step"], "loss": best["loss"]}
             self._best_weights = best.get("model")
-        changed = sorted(
-            key
-            for key, value in state["config"].items()
-            if key not in ("output_dir", "progress", "eval_every", "log_every", "checkpoint_every", "compile")
-            and self.config.to_dict().get(key) != value
-        )
         if changed:
             warnings.warn(
                 f"resuming with a different config for {changed}; "

@@ -1,0 +1,154 @@
+"""Why mini-BERT stays on the unigram plateau: the training recipe, one change at a time, on a CPU.
+
+Every run trains a small mini-BERT (4 layers x 256 wide, context 128, as the
+first shipped mini-BERT) from the same initial weights on the training plays,
+and scores it at fixed step counts on the held-out plays the way the model
+cards do: 15% of the tokens selected, every selected token replaced by
+``<mask>``, top-1 accuracy. Each variation changes one thing of the recipe as
+shipped (or, for ``known_good``, goes back to the first shipped recipe).
+
+    python scripts/bert_plateau_study.py                       # every variation (hours on 2 cores)
+    python scripts/bert_plateau_study.py shipped no_nsp --steps 400
+    python scripts/bert_plateau_study.py --table               # the table of the runs saved so far
+    python scripts/bert_plateau_study.py --curves study.png    # and their curves
+
+Results go to ``runs/plateau_study/<variation>-<steps>.json`` (one file per run,
+so an interrupted study continues where it stopped). The recipe's README
+(``minitransformers/recipes/README.md``) quotes this script's table.
+
+Speed: the MLM head runs only at the masked positions (``MaskedPositionsLoss``);
+the loss and its gradients are those of ``BertForPreTraining(**batch).loss``
+(``tests/test_bert_plateau_study.py`` checks it), at about two thirds of the cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plateau_recipe import (  # noqa: E402  (the script's own helper module)
+    VARIATIONS, Recipe, StudyData, train_and_score, unigram_baselines,
+)
+
+RESULTS = Path("runs") / "plateau_study"
+
+
+def _result_path(name: str, steps: int, folder: Path) -> Path:
+    return folder / f"{name}-{steps}.json"
+
+
+def run(names: list[str], steps: int, eval_every: int, folder: Path, threads: int | None) -> None:
+    if threads:
+        torch.set_num_threads(threads)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = StudyData()
+    for name in names:
+        path = _result_path(name, steps, folder)
+        if path.exists():
+            print(f"{name}: already done ({path})", flush=True)
+            continue
+        recipe = Recipe().changed(**VARIATIONS[name][1])
+        print(f"{name}: {VARIATIONS[name][0]} ...", flush=True)
+        started = time.time()
+        curve = train_and_score(recipe, data, steps, eval_every, log=lambda text: print(f"  {text}", flush=True))
+        record = {"variation": name, "what": VARIATIONS[name][0], "recipe": dataclasses.asdict(recipe),
+                  "steps": steps, "curve": curve, "wall_time_s": round(time.time() - started, 1),
+                  "threads": torch.get_num_threads(), "baselines": unigram_baselines(data, recipe)}
+        path.write_text(json.dumps(record, indent=1))
+        print(f"{name}: {curve[-1]['accuracy']:.1%} at step {steps} ({record['wall_time_s']:.0f} s)", flush=True)
+
+
+def load_results(folder: Path) -> list[dict]:
+    order = {name: i for i, name in enumerate(VARIATIONS)}
+    records = [json.loads(path.read_text()) for path in folder.glob("*.json")]
+    return sorted(records, key=lambda r: (r["steps"], order.get(r["variation"], len(order))))
+
+
+def print_table(records: list[dict]) -> None:
+    if not records:
+        print("no results yet: run the study first")
+        return
+    baselines = records[0]["baselines"]
+    print(f"Unigram baselines on the held-out plays (context {records[0]['recipe']['block_size']}): "
+          f"always the most frequent token ({baselines['top_token']!r}) {baselines['most_frequent']:.1%}; "
+          f"a guess drawn by training frequency {baselines['by_frequency']:.1%}.\n")
+    step_columns = sorted({point["step"] for record in records for point in record["curve"]})
+    print("| variation | what changes | " + " | ".join(f"step {s}" for s in step_columns)
+          + " | top guess ⏎ | minutes |")
+    print("|---|---|" + "---|" * len(step_columns) + "---|---|")
+    for record in records:
+        accuracy = {point["step"]: point["accuracy"] for point in record["curve"]}
+        cells = [f"{accuracy[s]:.1%}" if s in accuracy else "" for s in step_columns]
+        newline_share = record["curve"][-1]["newline_guess_share"]
+        own = record["baselines"]
+        if own["tokens"] != baselines["tokens"]:  # another tokenisation or context: its own baseline
+            cells[-1] += f" (unigram {own['most_frequent']:.1%})"
+        print(f"| {record['variation']} | {record['what']} | " + " | ".join(cells)
+              + f" | {newline_share:.0%} | {record['wall_time_s'] / 60:.1f} |")
+
+
+def plot_curves(records: list[dict], path: Path, names: list[str] | None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    chosen = [r for r in records if not names or r["variation"] in names]
+    figure, axis = plt.subplots(figsize=(10, 6.5), dpi=100)
+    for record in chosen:
+        steps = [point["step"] for point in record["curve"]]
+        axis.plot(steps, [100 * point["accuracy"] for point in record["curve"]], marker="o",
+                  linewidth=2.5 if record["variation"] in ("shipped", "fixed") else 1.5, label=record["variation"])
+    baseline = chosen[0]["baselines"]["most_frequent"] * 100
+    axis.axhline(baseline, color="grey", linestyle="--", label=f"unigram: always the top token ({baseline:.1f}%)")
+    axis.set_xlabel("optimizer step (batch of 32 x 128 tokens)", fontsize=13)
+    axis.set_ylabel("masked-token accuracy on held-out plays (%)", fontsize=13)
+    axis.set_title("mini-BERT proxy (4 x 256, context 128): leaving the unigram plateau", fontsize=14)
+    axis.tick_params(labelsize=12)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=11, loc="upper left")
+    figure.tight_layout()
+    figure.savefig(path)
+    print(f"wrote {path}")
+
+
+def _fail(message: str) -> None:
+    print(f"bert_plateau_study: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("variations", nargs="*", help=f"which to run (default: all): {', '.join(VARIATIONS)}")
+    parser.add_argument("--steps", type=int, default=600, help="optimizer steps per run (default 600)")
+    parser.add_argument("--eval-every", type=int, default=100, help="steps between scores (default 100)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"results folder (default {RESULTS})")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--table", action="store_true", help="only print the table of saved results")
+    parser.add_argument("--curves", type=Path, help="also draw the curves of the saved runs into this PNG")
+    parser.add_argument("--only", nargs="*", help="with --curves: the variations to draw")
+    args = parser.parse_args(argv)
+    unknown = [name for name in [*args.variations, *(args.only or [])] if name not in VARIATIONS]
+    if unknown:
+        _fail(f"unknown variation {', '.join(map(repr, unknown))}; choose from {', '.join(VARIATIONS)}")
+    if args.steps < 1 or args.eval_every < 1:
+        _fail(f"--steps and --eval-every must be at least 1, got {args.steps} and {args.eval_every}")
+    if args.threads is not None and args.threads < 1:
+        _fail(f"--threads must be at least 1, got {args.threads}")
+    if not args.table and not args.curves:
+        run(args.variations or list(VARIATIONS), args.steps, args.eval_every, args.results, args.threads)
+    records = load_results(args.results)
+    print_table(records)
+    if args.curves:
+        plot_curves(records, args.curves, args.only)
+
+
+if __name__ == "__main__":
+    main()
