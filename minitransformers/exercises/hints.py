@@ -139,4 +139,18 @@ HINTS: dict[str, tuple[str, str]] = {
         "Post-LN: `norm(x + attention(x))`, then the same with the feed-forward. Three matrices (`query`, "
         "`key`, `value`); the exact GELU is `F.gelu(x)`; segment 0 is the first row of the segment embeddings.",
     ),
+    "logit_lens_layer": (
+        "Ask what the model itself does with the stream after its last layer, before any score comes "
+        "out. A middle layer's stream goes through exactly the same steps: which two, in which order?",
+        "First the model's own final norm, then a product with the tied embedding matrix that gives one "
+        "score per vocabulary entry (`einsum` over the width axis). Return scores, not probabilities.",
+    ),
+    "induction_score": (
+        "In the second copy every query's token appeared once before, one period earlier. An induction "
+        "head looks at the token that came right after that earlier copy. Which key is that, and which "
+        "queries can do it at all?",
+        "For a query in the second half, the key sits one place after the query's earlier copy. Pick "
+        "those weights for every head with index tensors (`torch.arange` of the queries), then "
+        "average over the batch and the queries.",
+    ),
 }

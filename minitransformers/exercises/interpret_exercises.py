@@ -46,8 +46,6 @@ LOGIT_LENS_LAYER = Exercise(
     make_inputs=_lens_inputs,
     reference=_library_lens,
     output_names=("logits",),
-    hint="GPT's output path is final_norm, then the head: final_norm(residual) @ unembedding.T "
-         "(or einsum 'b t c, v c -> b t v').",
     mistakes=(
         Mistake("no_final_norm", lambda residual, final_norm, unembedding: residual @ unembedding.T,
                 "You skipped the final LayerNorm. The stream after a middle layer is not normalised "
@@ -93,8 +91,6 @@ INDUCTION_SCORE = Exercise(
     make_inputs=_induction_inputs,
     reference=_library_induction,
     output_names=("scores",),
-    hint="Query i (i >= period) holds the same token as position i - period; the token after that "
-         "one is at i - period + 1: weights[..., i, i - period + 1], averaged over b and i.",
     mistakes=(
         Mistake("duplicate_token", lambda weights, period: _stripe(weights, period, 0, range(period, 2 * period)),
                 "You measured attention to the earlier copy of the token itself (a duplicate-token head). "
