@@ -65,7 +65,7 @@ def check_resume(state: dict[str, Any], model: nn.Module, train_config: dict[str
             listing = "; ".join(f"{field} is {saved_model[field]!r} there and "
                                 f"{current_model.get(field, _ABSENT)!r} here" for field in architecture)
             raise ValueError(
-                f"the checkpoint {path} holds a model of another architecture than this one ({listing}); "
+                f"the checkpoint {path} holds a model of another architecture or size than this one ({listing}); "
                 f"resume with the model settings it was trained with, or start a new run in another "
                 f"output folder"
             )
