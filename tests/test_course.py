@@ -118,8 +118,9 @@ def test_the_cli_writes_one_copy_per_notebook(tmp_path, capsys):
 
 
 NOTEBOOK_NAMES = sorted(path.stem for path in NOTEBOOKS_DIR.glob("*.ipynb"))
-# Shown by the lecturer with no graded task, so that Run All reaches every cell.
-DEMONSTRATIONS = {"04b_bert_and_gpt_side_by_side"}
+# Notebooks with no graded task: 04b is shown by the lecturer, so that Run All reaches every cell;
+# 05 reads a real checkpoint (its head split is notebook 1's Tasks 3 and 4).
+DEMONSTRATIONS = {"04b_bert_and_gpt_side_by_side", "05_pretrained_weights"}
 
 
 def test_a_second_run_never_overwrites_a_students_work(tmp_path, capsys):

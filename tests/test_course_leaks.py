@@ -18,16 +18,6 @@ from minitransformers.course import find_leaks, solution_lines, student_copy
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = {path.stem: nbformat.read(path, as_version=4) for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb"))}
 
-# (notebook that shows it, exercise): shown on purpose, with the reason. Notebook 01 builds multi-head
-# attention by hand and names the two einops patterns; notebook 05 asks for the same split and merge
-# again, on a real checkpoint's projections. Whether 05 should keep them as graded tasks is the
-# course's call; this list makes the overlap visible instead of hiding it.
-SHOWN_ON_PURPOSE = {
-    ("01_attention_from_scratch", "split_heads"),
-    ("01_attention_from_scratch", "merge_heads"),
-}
-
-
 def _notebook(*cells: tuple[str, str, dict]) -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook()
     for kind, source, metadata in cells:
@@ -84,10 +74,8 @@ def test_solution_lines_skip_the_docstring_and_trivial_lines():
 def test_no_line_of_any_solution_appears_in_another_cell_of_any_notebook():
     lines = [line for notebook in NOTEBOOKS.values() for line in solution_lines(notebook)]
     assert {line.exercise for line in lines} >= {"causal_mask", "attention_scores", "encoder_block", "mlm_masking"}
-    leaks = [leak for leak in find_leaks(NOTEBOOKS) if (leak.notebook, leak.line.exercise) not in SHOWN_ON_PURPOSE]
+    leaks = find_leaks(NOTEBOOKS)
     assert not leaks, "solutions outside their tagged cells:\n" + "\n".join(map(str, leaks))
-    shown = {(leak.notebook, leak.line.exercise) for leak in find_leaks(NOTEBOOKS)}
-    assert shown == SHOWN_ON_PURPOSE, "SHOWN_ON_PURPOSE lists a pair that no longer overlaps: remove it"
 
 
 def _strings(value) -> list[str]:
@@ -110,5 +98,5 @@ def test_a_student_copy_holds_no_line_of_any_solution_anywhere_in_its_json(name)
     first_code.outputs = [nbformat.v4.new_output("stream", text=solution_lines(teacher)[0].text)]
     texts = _strings(nbformat.from_dict(student_copy(teacher)))
     found = [(line.exercise, line.text) for notebook in NOTEBOOKS.values() for line in solution_lines(notebook)
-             if (name, line.exercise) not in SHOWN_ON_PURPOSE and any(line.text in text for text in texts)]
+             if any(line.text in text for text in texts)]
     assert not found, f"the student copy of {name} holds solution code: {found}"
