@@ -5,7 +5,10 @@ first shipped mini-BERT) from the same initial weights on the training plays,
 and scores it at fixed step counts on the held-out plays the way the model
 cards do: 15% of the tokens selected, every selected token replaced by
 ``<mask>``, top-1 accuracy. Each variation changes one thing of the recipe as
-shipped (or, for ``known_good``, goes back to the first shipped recipe).
+shipped (or, for ``known_good``, goes back to the first shipped recipe). A run
+follows the first steps of its recipe's whole schedule (6,000 steps, 300 of
+warm-up, as shipped), so the learning rate at step 400 is the shipped run's at
+step 400, not the end of a short cosine.
 
     python scripts/bert_plateau_study.py                       # every variation (hours on 2 cores)
     python scripts/bert_plateau_study.py shipped no_nsp --steps 400

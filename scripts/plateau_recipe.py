@@ -42,7 +42,10 @@ class Recipe:
     attn_impl: str = "manual"
     pair_rule: str = "new"  # "new": paragraphs packed per play, a blank line between; "old": one paragraph each
     learning_rate: float = 6e-4
-    warmup_share: float = 0.05  # of the run's steps (shipped: 300 of 6,000)
+    # The shipped schedule: 300 warm-up steps, then a cosine to lr / 10 at step 6,000. A study run
+    # follows it for its first few hundred steps, so the rate is what the shipped run had there.
+    warmup_steps: int = 300
+    schedule_steps: int = 6000
     mask_rate: float = 0.15
     whole_words: bool = False
     dynamic_masks: bool = True  # fresh masks every time an example comes back
@@ -58,12 +61,12 @@ class Recipe:
 VARIATIONS: dict[str, tuple[str, dict]] = {
     "shipped": ("as shipped from the GPU: bf16 autocast, torch.compile, sdpa",
                 dict(autocast="bfloat16", compile=True, attn_impl="sdpa")),
-    "base": ("shipped in float32, eager, hand-written attention: dropout 0.2, new pairs, lr 6e-4, 5% warm-up", {}),
-    "known_good": ("the first shipped recipe (bbdfb4b): dropout 0.1, old pairs, 6.7% warm-up",
-                   dict(dropout=0.1, pair_rule="old", warmup_share=200 / 3000)),
+    "base": ("shipped in float32, eager, hand-written attention: dropout 0.2, new pairs, lr 6e-4, 300 warm-up", {}),
+    "known_good": ("the first shipped recipe (bbdfb4b): dropout 0.1, old pairs, 200 of 3,000 steps warm-up",
+                   dict(dropout=0.1, pair_rule="old", warmup_steps=200, schedule_steps=3000)),
     "lr_1e-4": ("learning rate 1e-4", dict(learning_rate=1e-4)),
     "lr_3e-4": ("learning rate 3e-4", dict(learning_rate=3e-4)),
-    "warmup_25": ("warm-up over 25% of the steps", dict(warmup_share=0.25)),
+    "warmup_25": ("warm-up over 1,500 steps (25% of the schedule)", dict(warmup_steps=1500)),
     "dropout_0.1": ("dropout 0.1", dict(dropout=0.1)),
     "no_nsp": ("no next-sentence loss (one packed segment per example)", dict(nsp=False)),
     "mask_40": ("40% of the tokens masked", dict(mask_rate=0.40)),
@@ -195,11 +198,13 @@ def score(model: BertForPreTraining, batch: dict[str, torch.Tensor], newline_id:
 
 def train_and_score(recipe: Recipe, data: StudyData, steps: int, eval_every: int,
                     log: Callable[[str], None] = print) -> list[dict]:
-    """Train ``steps`` optimizer steps with the library's Trainer, scoring every ``eval_every`` steps."""
+    """The first ``steps`` optimizer steps of the recipe's schedule, with the library's Trainer, scored every
+    ``eval_every`` steps."""
     model = build_model(recipe, data)
     config = TrainConfig(
-        max_steps=steps, batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
-        min_learning_rate=recipe.learning_rate / 10, warmup_steps=round(recipe.warmup_share * steps),
+        max_steps=max(steps, recipe.schedule_steps), batch_size=recipe.batch_size,
+        learning_rate=recipe.learning_rate, min_learning_rate=recipe.learning_rate / 10,
+        warmup_steps=recipe.warmup_steps,
         weight_decay=0.1, beta2=0.95, eval_every=0, log_every=eval_every, device="cpu", seed=0,
         autocast_dtype=recipe.autocast, compile=recipe.compile, progress=False,
     )
@@ -208,7 +213,7 @@ def train_and_score(recipe: Recipe, data: StudyData, steps: int, eval_every: int
         trainer.optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.95),
                                               weight_decay=config.weight_decay, fused=True)
         trainer.scheduler = make_scheduler(trainer.optimizer, warmup_steps=config.warmup_steps,
-                                           max_steps=steps, min_lr_ratio=0.1)
+                                           max_steps=config.max_steps, min_lr_ratio=0.1)
     eval_batch = data.eval_batch(recipe)
     curve = []
     for until in [*range(eval_every, steps, eval_every), steps]:
