@@ -112,24 +112,28 @@ def same_groups(ours: nn.Module, theirs: nn.Module) -> None:
     assert min(sizes(ours)) > 0
 
 
+# family -> (our class and config class, transformers' class)
+FAMILIES = {"bert": (BertForPreTraining, BertConfig, transformers.BertForPreTraining),
+            "gpt": (GPTLMHeadModel, GPTConfig, transformers.GPT2LMHeadModel)}
+
+
+def same_start(family: str, folder):
+    """Our tiny model (no dropout) and transformers' model loaded from what ours saved: the same weights."""
+    our_class, config_class, their_class = FAMILIES[family]
+    torch.manual_seed(0)
+    ours = our_class(config_class.preset("tiny", vocab_size=97, hidden_dropout=0.0, attention_dropout=0.0))
+    ours.save_pretrained(folder / "start")
+    return ours, their_class.from_pretrained(folder / "start", attn_implementation="eager"), folder
+
+
 @pytest.fixture
 def bert_pair(tmp_path):
-    config = BertConfig.preset("tiny", vocab_size=97, hidden_dropout=0.0, attention_dropout=0.0)
-    torch.manual_seed(0)
-    ours = BertForPreTraining(config)
-    ours.save_pretrained(tmp_path / "start")
-    theirs = transformers.BertForPreTraining.from_pretrained(tmp_path / "start", attn_implementation="eager")
-    return ours, theirs, tmp_path
+    return same_start("bert", tmp_path)
 
 
 @pytest.fixture
 def gpt_pair(tmp_path):
-    config = GPTConfig.preset("tiny", vocab_size=97, hidden_dropout=0.0, attention_dropout=0.0)
-    torch.manual_seed(0)
-    ours = GPTLMHeadModel(config)
-    ours.save_pretrained(tmp_path / "start")
-    theirs = transformers.GPT2LMHeadModel.from_pretrained(tmp_path / "start", attn_implementation="eager")
-    return ours, theirs, tmp_path
+    return same_start("gpt", tmp_path)
 
 
 def test_bert_pretraining_run_matches_transformers(bert_pair):
@@ -168,8 +172,8 @@ class OneBatchPerEpoch(torch.utils.data.Dataset):
 
 
 @pytest.mark.parametrize("family", ["bert", "gpt"])
-def test_trainer_takes_the_same_steps_as_transformers(family, bert_pair, gpt_pair):
-    ours, theirs, folder = bert_pair if family == "bert" else gpt_pair
+def test_trainer_takes_the_same_steps_as_transformers(family, tmp_path):
+    ours, theirs, folder = same_start(family, tmp_path)
     batches = (bert_batches if family == "bert" else gpt_batches)(ours.config.vocab_size)
     config = TrainConfig(max_steps=STEPS, batch_size=BATCH, learning_rate=SETTINGS["learning_rate"],
                          min_learning_rate=SETTINGS["learning_rate"] * MIN_LR_RATIO, warmup_steps=WARMUP,
