@@ -45,7 +45,7 @@ def test_every_variation_changes_known_fields():
 
 @pytest.mark.parametrize("arguments, words", [
     (["no_such_variation"], "unknown variation 'no_such_variation'"),
-    (["base", "--steps", "0"], "must be at least 1"),
+    (["shipped", "--steps", "0"], "must be at least 1"),
 ])
 def test_bad_input_gets_one_line(arguments, words, tmp_path):
     result = subprocess.run([sys.executable, str(SCRIPTS / "bert_plateau_study.py"), *arguments,
