@@ -122,3 +122,22 @@ def test_shipped_float16_weights_load_as_float32_and_match_transformers(folder):
     with torch.no_grad():
         expected = theirs(ids).logits if "gpt" in folder else theirs(ids).prediction_logits
         torch.testing.assert_close(ours(ids).logits, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_bert_masks_40_percent_without_dropout_and_is_scored_at_15(tokenizer):
+    from minitransformers.recipes.shakespeare_data import masked_lm_dataset
+    from minitransformers.recipes.shipped import shipped_bert_config, shipped_gpt_config
+
+    bert, gpt = shipped_bert_config(tokenizer), shipped_gpt_config(tokenizer)
+    assert bert.hidden_dropout == bert.attention_dropout == 0.0
+    assert gpt.hidden_dropout == 0.2  # mini-GPT keeps its dropout
+    assert (bert.hidden_size, bert.n_layers, bert.max_positions) == (gpt.hidden_size, gpt.n_layers, gpt.max_positions)
+    works = {"a": "To be, or not to be.\n\nThat is the question.\n\n" * 40,
+             "b": "Now is the winter of our discontent.\n\nMade glorious summer.\n\n" * 40}
+    for evaluation, share in ((False, 0.40), (True, 0.15)):
+        data = masked_lm_dataset(tokenizer, works, 128, mask_probability=0.40, evaluation=evaluation)
+        batch = data.batch(torch.arange(len(data)))
+        real = (batch["attention_mask"] == 1) & (batch["input_ids"] != tokenizer.cls_token_id) \
+            & (batch["input_ids"] != tokenizer.sep_token_id)
+        selected = (batch["labels"] != -100).sum() / real.sum()
+        assert abs(float(selected) - share) < 0.03, (evaluation, float(selected))

@@ -131,6 +131,12 @@ def _targets(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _differences(record: dict) -> str:
+    """What this model's recipe does differently from its sibling's (mini-BERT's masking and dropout)."""
+    return f"\n**Not the same recipe as its sibling.** {record['differs_from_sibling']}\n" \
+        if record.get("differs_from_sibling") else ""
+
+
 def _known_problems(record: dict) -> str:
     problems = record.get("known_problems", [])
     if not problems:
@@ -172,7 +178,7 @@ minitransformers. {_reproduce(record, directory, shipped_recipe)}
 | validation (held-out plays) | {_quality(record)} |
 
 The validation numbers are what `python scripts/evaluate_shipped.py` prints for this folder.
-
+{_differences(record)}
 {_targets(record)}
 {_known_problems(record)}
 {_famous_lines(directory, record['kind'])}

@@ -70,14 +70,15 @@ def causal_lm_dataset(tokenizer, works: dict[str, str], block_size: int, stride:
 
 
 def masked_lm_dataset(tokenizer, works: dict[str, str], block_size: int, seed: int = 0,
-                      evaluation: bool = False) -> MaskedLMDataset:
-    """``<cls> A <sep> B <sep>`` examples, 15% masked, with NSP labels.
+                      evaluation: bool = False, mask_probability: float = 0.15) -> MaskedLMDataset:
+    """``<cls> A <sep> B <sep>`` examples, ``mask_probability`` of the tokens masked, with NSP labels.
 
     ``A`` is consecutive paragraphs of one work filling a random share of up to half the
     block and ``B`` the paragraphs that follow (label 0) or paragraphs of another work
     (label 1); paragraphs are joined by a blank line, as in the text.
     ``evaluation=True`` replaces every selected token by ``<mask>`` (no 80/10/10), so
-    the accuracy says how well the model fills a gap.
+    the accuracy says how well the model fills a gap; it always selects 15%, whatever
+    ``mask_probability`` training used, so scores stay comparable.
     """
     segments, documents = [], []
     for number, text in enumerate(works.values()):
@@ -89,6 +90,7 @@ def masked_lm_dataset(tokenizer, works: dict[str, str], block_size: int, seed: i
         sep_token_id=tokenizer.sep_token_id, pad_token_id=tokenizer.pad_token_id,
         mask_token_id=tokenizer.mask_token_id, vocab_size=tokenizer.vocab_size,
         next_sentence=True, seed=seed, documents=documents, fill=True,
+        mask_probability=0.15 if evaluation else mask_probability,
         joiner=tokenizer.encode_ordinary("\n\n"),  # paragraphs stay separated by a blank line
         replace_shares=(1.0, 0.0, 0.0) if evaluation else (0.8, 0.1, 0.1),
     )
