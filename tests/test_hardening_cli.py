@@ -38,6 +38,11 @@ def test_nan_sampling_options_are_one_line(capsys, argv, words):
     _one_line_error(capsys, main(argv), words)
 
 
+def test_too_many_new_tokens_names_the_command_line_flag(capsys):
+    code = main(["generate", "ROMEO:", "--model", GPT, "--max-new-tokens", "100000"])
+    _one_line_error(capsys, code, "pass --sliding-context")
+
+
 def test_nan_penalty_with_greedy_is_refused_by_the_library_too():
     import torch
 
@@ -133,7 +138,8 @@ def test_help_has_no_rest_markup_and_one_device_help():
 def test_ctrl_c_while_starting_is_one_line_and_130(delay):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     process = subprocess.Popen([sys.executable, "-m", "minitransformers", "generate", "--model", GPT,
-                                "--max-new-tokens", "100000", "--temperature", "1", "ROMEO:"],
+                                "--max-new-tokens", "100000", "--sliding-context", "--temperature", "1",
+                                "ROMEO:"],
                                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     time.sleep(delay)
     process.send_signal(signal.SIGINT)

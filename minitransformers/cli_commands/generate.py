@@ -63,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
         # tokens. A char model's context (a few hundred characters) is too short to be a hard limit.
         sliding_context=args.sliding_context or isinstance(tokenizer, CharTokenizer),
     )
-    first = next(stream, "")  # bad settings raise here, before anything is printed
+    try:
+        first = next(stream, "")  # bad settings raise here, before anything is printed
+    except ValueError as error:  # say it in the command line's words, not the function's
+        raise CLIError(str(error).replace("pass sliding_context=True", "pass --sliding-context")) from None
     sys.stdout.write(prompt + first)
     for piece in stream:
         sys.stdout.write(piece)
