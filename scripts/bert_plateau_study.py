@@ -74,49 +74,79 @@ def load_results(folder: Path) -> list[dict]:
     return sorted(records, key=lambda r: (r["steps"], order.get(r["variation"], len(order))))
 
 
+# A run has left the plateau once it is this far above always guessing the most frequent token.
+PLATEAU_MARGIN = 0.03
+
+
+def plateau_exit_step(record: dict) -> int | None:
+    """The first scored step at which the run beats the always-the-top-token baseline by
+    ``PLATEAU_MARGIN`` (3 points), or None if it never does within its steps."""
+    threshold = record["baselines"]["most_frequent"] + PLATEAU_MARGIN
+    return next((point["step"] for point in record["curve"] if point["accuracy"] >= threshold), None)
+
+
 def print_table(records: list[dict]) -> None:
+    """One table per run length, best final accuracy first; five evenly spaced scored steps as columns."""
     if not records:
         print("no results yet: run the study first")
         return
     baselines = records[0]["baselines"]
-    print(f"Unigram baselines on the held-out plays (context {records[0]['recipe']['block_size']}): "
-          f"always the most frequent token ({baselines['top_token']!r}) {baselines['most_frequent']:.1%}; "
-          f"a guess drawn by training frequency {baselines['by_frequency']:.1%}.\n")
-    step_columns = sorted({point["step"] for record in records for point in record["curve"]})
-    print("| variation | what changes | " + " | ".join(f"step {s}" for s in step_columns)
-          + " | top guess ⏎ | minutes |")
-    print("|---|---|" + "---|" * len(step_columns) + "---|---|")
-    for record in records:
-        accuracy = {point["step"]: point["accuracy"] for point in record["curve"]}
-        cells = [f"{accuracy[s]:.1%}" if s in accuracy else "" for s in step_columns]
-        newline_share = record["curve"][-1]["newline_guess_share"]
-        own = record["baselines"]
-        if own["tokens"] != baselines["tokens"]:  # another tokenisation or context: its own baseline
-            cells[-1] += f" (unigram {own['most_frequent']:.1%})"
-        print(f"| {record['variation']} | {record['what']} | " + " | ".join(cells)
-              + f" | {newline_share:.0%} | {record['wall_time_s'] / 60:.1f} |")
+    print(f"Unigram baselines on the held-out plays (context {records[0]['recipe']['block_size']}, "
+          f"{baselines['tokens']} masked tokens): always the most frequent token ({baselines['top_token']!r}) "
+          f"{baselines['most_frequent']:.1%}; a guess drawn by training frequency {baselines['by_frequency']:.1%}; "
+          f"the unigram loss {baselines['loss']:.2f}. 'Leaves the plateau' = first step at least "
+          f"{PLATEAU_MARGIN * 100:.0f} points above always the most frequent token.")
+    for steps in sorted({record["steps"] for record in records}):
+        group = [record for record in records if record["steps"] == steps]
+        group.sort(key=lambda record: -record["curve"][-1]["accuracy"])
+        scored = sorted({point["step"] for record in group for point in record["curve"]})
+        step_columns = sorted({scored[round(len(scored) * fifth / 5) - 1] for fifth in range(1, 6)})
+        print(f"\n{steps} steps:\n")
+        print("| variation | what changes | " + " | ".join(f"step {s}" for s in step_columns)
+              + " | held-out loss | leaves the plateau | top guess ⏎ | minutes |")
+        print("|---|---|" + "---:|" * len(step_columns) + "---:|---:|---:|---:|")
+        for record in group:
+            accuracy = {point["step"]: point["accuracy"] for point in record["curve"]}
+            cells = [f"{accuracy[s]:.1%}" if s in accuracy else "" for s in step_columns]
+            own = record["baselines"]
+            if own["tokens"] != baselines["tokens"]:  # another tokenisation or context: its own baseline
+                cells[-1] += f" (unigram {own['most_frequent']:.1%})"
+            exit_step = plateau_exit_step(record)
+            last = record["curve"][-1]
+            print(f"| {record['variation']} | {record['what']} | " + " | ".join(cells)
+                  + f" | {last['loss']:.2f} | {exit_step if exit_step is not None else 'not yet'}"
+                  + f" | {last['newline_guess_share']:.0%} | {record['wall_time_s'] / 60:.1f} |")
 
 
 def plot_curves(records: list[dict], path: Path, names: list[str] | None) -> None:
+    """The held-out accuracy curves of the longest runs (of ``names`` if given) against the baseline."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     chosen = [r for r in records if not names or r["variation"] in names]
+    if not chosen:
+        _fail("no saved runs to draw: run the study first")
+    longest = max(record["steps"] for record in chosen)
+    chosen = [record for record in chosen if record["steps"] == longest]
+    chosen.sort(key=lambda record: -record["curve"][-1]["accuracy"])  # legend in the order of the lines' ends
     figure, axis = plt.subplots(figsize=(10, 6.5), dpi=100)
     for record in chosen:
         steps = [point["step"] for point in record["curve"]]
+        recipe = record["recipe"]
+        size = f"{recipe['n_layers']} x {recipe['hidden_size']}, context {recipe['block_size']}"
         axis.plot(steps, [100 * point["accuracy"] for point in record["curve"]], marker="o",
-                  linewidth=2.5 if record["variation"] in ("shipped", "fixed") else 1.5, label=record["variation"])
+                  linewidth=2.5 if record["variation"] in ("shipped", "fixed") else 1.5,
+                  label=f"{record['variation']}: {record['what']} ({size})")
     baseline = chosen[0]["baselines"]["most_frequent"] * 100
     axis.axhline(baseline, color="grey", linestyle="--", label=f"unigram: always the top token ({baseline:.1f}%)")
-    axis.set_xlabel("optimizer step (batch of 32 x 128 tokens)", fontsize=13)
+    axis.set_xlabel("optimizer step (batch of 32 sequences)", fontsize=13)
     axis.set_ylabel("masked-token accuracy on held-out plays (%)", fontsize=13)
-    axis.set_title("mini-BERT proxy (4 x 256, context 128): leaving the unigram plateau", fontsize=14)
+    axis.set_title("mini-BERT leaving the unigram plateau (15% masked at evaluation, all as <mask>)", fontsize=14)
     axis.tick_params(labelsize=12)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=11, loc="upper left")
+    axis.legend(fontsize=10, loc="upper left")
     figure.tight_layout()
     figure.savefig(path)
     print(f"wrote {path}")

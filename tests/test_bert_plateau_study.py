@@ -53,3 +53,28 @@ def test_bad_input_gets_one_line(arguments, words, tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0], result.stderr
+
+
+def _record(name: str, accuracies: list[float], steps: int = 300) -> dict:
+    curve = [{"step": 100 * (i + 1), "accuracy": a, "loss": 6.0, "newline_guess_share": 0.5}
+             for i, a in enumerate(accuracies)]
+    baselines = {"top_token": "\n", "most_frequent": 0.07, "by_frequency": 0.012, "loss": 7.0, "tokens": 1000}
+    return {"variation": name, "what": f"{name} changed", "recipe": {"block_size": 128}, "steps": steps,
+            "curve": curve, "wall_time_s": 60.0, "baselines": baselines}
+
+
+def test_a_run_leaves_the_plateau_three_points_above_the_top_token():
+    import bert_plateau_study as study
+
+    assert study.plateau_exit_step(_record("a", [0.08, 0.0999, 0.10])) == 300  # 7% + 3 points
+    assert study.plateau_exit_step(_record("b", [0.08, 0.09, 0.095])) is None
+
+
+def test_the_table_puts_the_best_final_accuracy_first(capsys):
+    import bert_plateau_study as study
+
+    study.print_table([_record("slow", [0.07, 0.08, 0.09]), _record("quick", [0.07, 0.12, 0.20])])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| quick")
+            or line.startswith("| slow")]
+    assert rows[0].startswith("| quick |") and "| 20.0% | 6.00 | 200 |" in rows[0]
+    assert rows[1].startswith("| slow |") and "| not yet |" in rows[1]
