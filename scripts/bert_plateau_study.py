@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from common import cpu_model  # noqa: E402  (the benchmarks' machine name, so both name it alike)
 from plateau_recipe import (  # noqa: E402  (the script's own helper module)
     VARIATIONS, Recipe, StudyData, train_and_score, unigram_baselines,
 )
@@ -63,7 +66,8 @@ def run(names: list[str], steps: int, eval_every: int, folder: Path, threads: in
         curve = train_and_score(recipe, data, steps, eval_every, log=lambda text: print(f"  {text}", flush=True))
         record = {"variation": name, "what": VARIATIONS[name][0], "recipe": dataclasses.asdict(recipe),
                   "steps": steps, "curve": curve, "wall_time_s": round(time.time() - started, 1),
-                  "threads": torch.get_num_threads(), "baselines": unigram_baselines(data, recipe)}
+                  "threads": torch.get_num_threads(), "machine": f"{cpu_model()}, {os.cpu_count()} logical cores",
+                  "baselines": unigram_baselines(data, recipe)}
         path.write_text(json.dumps(record, indent=1))
         print(f"{name}: {curve[-1]['accuracy']:.1%} at step {steps} ({record['wall_time_s']:.0f} s)", flush=True)
 
@@ -96,6 +100,8 @@ def print_table(records: list[dict]) -> None:
           f"{baselines['most_frequent']:.1%}; a guess drawn by training frequency {baselines['by_frequency']:.1%}; "
           f"the unigram loss {baselines['loss']:.2f}. 'Leaves the plateau' = first step at least "
           f"{PLATEAU_MARGIN * 100:.0f} points above always the most frequent token.")
+    machines = sorted({record.get("machine", "not recorded") for record in records})
+    print(f"Machines: {'; '.join(machines)}. Minutes are wall-clock, so they also show what else ran beside.")
     for steps in sorted({record["steps"] for record in records}):
         group = [record for record in records if record["steps"] == steps]
         group.sort(key=lambda record: -record["curve"][-1]["accuracy"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from minitransformers.recipes.model_card import _reproduce
+from minitransformers.recipes.model_card import _differences, _reproduce
 from minitransformers.recipes.shipped import default_train_config
 
 
@@ -34,3 +34,10 @@ def test_a_changed_learning_rate_is_named(tmp_path):
     record = _record("bert", "bert", tmp_path)
     record["train_config"]["learning_rate"] = 1.5
     assert "learning_rate 1.5 (shipped: " in _reproduce(record, tmp_path, default_train_config)
+
+
+def test_the_card_says_how_the_recipe_differs_and_why_a_run_was_shipped():
+    assert _differences({}) == ""
+    text = _differences({"differs_from_sibling": "No dropout.", "note": "Trained on a CPU."})
+    assert "**Not the same recipe as its sibling.** No dropout." in text
+    assert "**Why this run is the one shipped.** Trained on a CPU." in text
