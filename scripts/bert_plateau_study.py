@@ -141,18 +141,20 @@ def plot_curves(records: list[dict], path: Path, names: list[str] | None) -> Non
     for record in chosen:
         steps = [point["step"] for point in record["curve"]]
         recipe = record["recipe"]
-        size = f"{recipe['n_layers']} x {recipe['hidden_size']}, context {recipe['block_size']}"
+        label = record["variation"]  # the table says what each changes; the legend stays short
+        if (recipe["n_layers"], recipe["hidden_size"], recipe["block_size"]) != (4, 256, 128):
+            label += f" ({recipe['n_layers']} x {recipe['hidden_size']}, context {recipe['block_size']})"
         axis.plot(steps, [100 * point["accuracy"] for point in record["curve"]], marker="o",
-                  linewidth=2.5 if record["variation"] in ("shipped", "fixed") else 1.5,
-                  label=f"{record['variation']}: {record['what']} ({size})")
+                  linewidth=3 if record["variation"] in ("shipped", "fixed") else 1.5, label=label)
     baseline = chosen[0]["baselines"]["most_frequent"] * 100
     axis.axhline(baseline, color="grey", linestyle="--", label=f"unigram: always the top token ({baseline:.1f}%)")
     axis.set_xlabel("optimizer step (batch of 32 sequences)", fontsize=13)
     axis.set_ylabel("masked-token accuracy on held-out plays (%)", fontsize=13)
-    axis.set_title("mini-BERT leaving the unigram plateau (15% masked at evaluation, all as <mask>)", fontsize=14)
+    axis.set_title("mini-BERT (4 x 256, context 128) leaving the unigram plateau\n"
+                   "held-out plays, 15% of tokens hidden, all as <mask>", fontsize=14)
     axis.tick_params(labelsize=12)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=10, loc="upper left")
+    axis.legend(fontsize=12, loc="upper left")
     figure.tight_layout()
     figure.savefig(path)
     print(f"wrote {path}")
