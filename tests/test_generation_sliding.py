@@ -108,5 +108,5 @@ def test_cli_generate_slides_for_a_bpe_model_only_when_asked(capsys):
         pytest.skip("mini-GPT not shipped")
     argv = ["generate", "ROMEO:", "--max-new-tokens", "260", "--temperature", "0", "--device", "cpu"]
     assert main(argv) == 2
-    assert "sliding_context" in capsys.readouterr().err
+    assert "pass --sliding-context" in capsys.readouterr().err  # the flag, in the command line's words
     assert main([*argv, "--sliding-context"]) == 0

@@ -38,11 +38,6 @@ def test_nan_sampling_options_are_one_line(capsys, argv, words):
     _one_line_error(capsys, main(argv), words)
 
 
-def test_too_many_new_tokens_names_the_command_line_flag(capsys):
-    code = main(["generate", "ROMEO:", "--model", GPT, "--max-new-tokens", "100000"])
-    _one_line_error(capsys, code, "pass --sliding-context")
-
-
 def test_nan_penalty_with_greedy_is_refused_by_the_library_too():
     import torch
 

@@ -110,3 +110,10 @@ def test_two_processes_stay_in_sync_and_match_one_process(tmp_path):
 
 if __name__ == "__main__":
     run_rank(Path(sys.argv[1]))
+    # Leave without the interpreter's teardown. Under load, about one launch in six died
+    # *after* its work was done and the process group destroyed ("terminate called without
+    # an active exception" from a native thread at exit, in torch's Gloo/store machinery,
+    # not ours), which failed the test with nothing wrong in what it checks.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
