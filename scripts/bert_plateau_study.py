@@ -142,7 +142,7 @@ def plot_curves(records: list[dict], path: Path, names: list[str] | None) -> Non
         steps = [point["step"] for point in record["curve"]]
         recipe = record["recipe"]
         label = record["variation"]  # the table says what each changes; the legend stays short
-        if (recipe["n_layers"], recipe["hidden_size"], recipe["block_size"]) != (4, 256, 128):
+        if any(recipe[size] != getattr(Recipe(), size) for size in ("n_layers", "hidden_size", "block_size")):
             label += f" ({recipe['n_layers']} x {recipe['hidden_size']}, context {recipe['block_size']})"
         axis.plot(steps, [100 * point["accuracy"] for point in record["curve"]], marker="o",
                   linewidth=3 if record["variation"] in ("shipped", "fixed") else 1.5, label=label)

@@ -132,13 +132,9 @@ def _targets(record: dict) -> str:
 
 
 def _differences(record: dict) -> str:
-    """What this model's recipe does differently from its sibling's (mini-BERT's masking and dropout),
-    and, when ``training.json`` has a ``note``, why this run was shipped (a CPU run, for instance)."""
-    text = f"\n**Not the same recipe as its sibling.** {record['differs_from_sibling']}\n" \
+    """What this model's recipe does differently from its sibling's (mini-BERT's masking and dropout)."""
+    return f"\n**Not the same recipe as its sibling.** {record['differs_from_sibling']}\n" \
         if record.get("differs_from_sibling") else ""
-    if record.get("note"):
-        text += f"\n**Why this run is the one shipped.** {record['note']}\n"
-    return text
 
 
 def _known_problems(record: dict) -> str:

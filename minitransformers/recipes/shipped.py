@@ -46,8 +46,9 @@ SHARED = dict(block_size=256, batch_size=64, max_steps=6000, learning_rate=6e-4,
 # unigram plateau after about 1,400 steps at the study's size; with these, after about 700.
 BERT_MODEL = {**SHARED_MODEL, "hidden_dropout": 0.0, "attention_dropout": 0.0}
 BERT_MASK_PROBABILITY = 0.40
-BERT_DIFFERENCES = ("mini-BERT trains with no dropout and 40% of its tokens masked; mini-GPT, its sibling, with "
-                    "dropout 0.2. With mini-GPT's dropout and BERT's usual 15%, mini-BERT stays near the level of "
+BERT_DIFFERENCES = (f"mini-BERT trains with no dropout and {BERT_MASK_PROBABILITY:.0%} of its tokens masked; "
+                    f"mini-GPT, its sibling, with dropout {SHARED_MODEL['hidden_dropout']}. "
+                    "With mini-GPT's dropout and BERT's usual 15%, mini-BERT stays near the level of "
                     "always guessing the most frequent token for about 1,400 steps of the plateau study, "
                     "against about 700 with these (minitransformers/recipes/README.md).")
 # nanoGPT's shakespeare_char settings for a GPU (6 layers, 6 heads, 384 wide, block 256, dropout 0.2).
