@@ -78,3 +78,19 @@ def test_the_table_puts_the_best_final_accuracy_first(capsys):
             or line.startswith("| slow")]
     assert rows[0].startswith("| quick |") and "| 20.0% | 6.00 | 200 |" in rows[0]
     assert rows[1].startswith("| slow |") and "| not yet |" in rows[1]
+
+
+def test_a_run_on_other_windows_gets_its_own_baseline_line_and_plateau(capsys):
+    import bert_plateau_study as study
+
+    wide = _record("wide", [0.06, 0.08, 0.095])
+    wide["recipe"] = {"block_size": 256}
+    wide["baselines"] = dict(wide["baselines"], most_frequent=0.06, tokens=2000)
+    study.print_table([_record("a", [0.07, 0.08, 0.09]), _record("b", [0.07, 0.08, 0.09]), wide])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Unigram baselines on the held-out plays (context 128, 1000 masked tokens)")
+    assert lines[1].startswith("For wide: unigram baselines on the held-out plays (context 256, 2000 masked tokens)")
+    assert "always the most frequent token ('\\n') 6.0%" in lines[1]
+    wide_row = next(line for line in lines if line.startswith("| wide |"))
+    # 9.5% is 3.5 points above its own 6% but not above the study's 7%: it left its plateau at 300.
+    assert "9.5% (unigram 6.0%)" in wide_row and "| 300 |" in wide_row
