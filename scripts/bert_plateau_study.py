@@ -96,22 +96,25 @@ def print_table(records: list[dict]) -> None:
         return
     # Most runs share the study's held-out windows; a run with another context or tokenisation
     # is scored on its own windows, so its baselines are printed too and its rows are marked.
-    by_windows: dict[tuple, list[str]] = {}
+    def windows(record: dict) -> tuple[int, int]:
+        return record["recipe"]["block_size"], record["baselines"]["tokens"]
+
+    runs_by_windows: dict[tuple[int, int], list[dict]] = {}
     for record in records:
-        key = (record["recipe"]["block_size"], record["baselines"]["tokens"])
-        by_windows.setdefault(key, []).append(record["variation"])
-    main_windows = max(by_windows, key=lambda key: len(by_windows[key]))
-    for windows, names in sorted(by_windows.items(), key=lambda item: item[0] != main_windows):
-        baselines = next(r["baselines"] for r in records
-                         if (r["recipe"]["block_size"], r["baselines"]["tokens"]) == windows)
-        whose = "U" if windows == main_windows else f"For {', '.join(sorted(set(names)))}: u"
-        print(f"{whose}nigram baselines on the held-out plays (context {windows[0]}, "
-              f"{windows[1]} masked tokens): always the most frequent token ({baselines['top_token']!r}) "
-              f"{baselines['most_frequent']:.1%}; a guess drawn by training frequency {baselines['by_frequency']:.1%}; "
-              f"the unigram loss {baselines['loss']:.2f}.")
+        runs_by_windows.setdefault(windows(record), []).append(record)
+    main_windows = max(runs_by_windows, key=lambda key: len(runs_by_windows[key]))
+    for key, runs in sorted(runs_by_windows.items(), key=lambda item: item[0] != main_windows):
+        baselines = runs[0]["baselines"]
+        text = (f"unigram baselines on the held-out plays (context {key[0]}, {key[1]} masked tokens): "
+                f"always the most frequent token ({baselines['top_token']!r}) {baselines['most_frequent']:.1%}; "
+                f"a guess drawn by training frequency {baselines['by_frequency']:.1%}; "
+                f"the unigram loss {baselines['loss']:.2f}.")
+        if key == main_windows:
+            print(text[0].upper() + text[1:])
+        else:
+            print(f"For {', '.join(sorted({run['variation'] for run in runs}))}: {text}")
     print(f"'Leaves the plateau' = first step at least {PLATEAU_MARGIN * 100:.0f} points above always the "
           "most frequent token of the run's own held-out windows.")
-    main_tokens = main_windows[1]
     machines = sorted({record.get("machine", "not recorded") for record in records})
     print(f"Machines: {'; '.join(machines)}. Minutes are wall-clock, so they also show what else ran beside.")
     for steps in sorted({record["steps"] for record in records}):
@@ -127,7 +130,7 @@ def print_table(records: list[dict]) -> None:
             accuracy = {point["step"]: point["accuracy"] for point in record["curve"]}
             cells = [f"{accuracy[s]:.1%}" if s in accuracy else "" for s in step_columns]
             own = record["baselines"]
-            if own["tokens"] != main_tokens:  # another tokenisation or context: its own baseline
+            if windows(record) != main_windows:  # another tokenisation or context: its own baseline
                 cells[-1] += f" (unigram {own['most_frequent']:.1%})"
             exit_step = plateau_exit_step(record)
             last = record["curve"][-1]
