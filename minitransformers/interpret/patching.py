@@ -191,6 +191,14 @@ def _grid(parts: ModelParts, kind: str, layers: list[int], t: int, per_position:
     return [Patch(layer, p) for layer in layers for p in positions], ("layer", "position")
 
 
+def _check_batch_size(batch_size) -> None:
+    expected = "batch_size must be a positive int (how many patched copies of the input share one forward pass)"
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+        raise TypeError(f"{expected}, got {type(batch_size).__name__} {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"{expected}, got {batch_size}; 1 runs one patch per pass, the default 64 is faster")
+
+
 def _repeat_kwargs(forward_kwargs: dict, n: int, b: int) -> dict:
     """Tensors with a batch axis (``attention_mask``, ``token_type_ids``) repeated for ``n`` copies."""
     return {key: repeat(value, "b ... -> (n b) ...", n=n)
@@ -219,6 +227,7 @@ def patch_activations(
     """
     parts = model_parts(model)
     _check_pair(clean_ids, corrupted_ids)
+    _check_batch_size(batch_size)
     layers = list(range(parts.n_layers)) if layers is None else [parts.check_layer(i) for i in layers]
     names = {layer: _hook_name(parts, kind, layer) for layer in layers}
     patches, dims = _grid(parts, kind, layers, corrupted_ids.shape[-1], per_position)
