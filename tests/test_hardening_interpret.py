@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from minitransformers import BertConfig, BertForMaskedLM, GPTConfig, GPTLMHeadModel
-from minitransformers.interpret import patch_activations
+from minitransformers.interpret import logit_difference, patch_activations
 
 V, T = 41, 6
 
@@ -61,3 +61,34 @@ def test_a_batch_size_that_is_not_a_positive_int_is_named(batch_size, error):
     with pytest.raises(error) as raised:
         patch_activations(_gpt(), *_pair(), _metric, batch_size=batch_size)
     assert "batch_size" in _one_line(raised) and "positive" in str(raised.value)
+
+
+# ----- item 2: the metric's ids and position -----------------------------------------------------
+
+LOGITS = torch.randn(2, T, V, generator=torch.Generator().manual_seed(5))
+
+
+@pytest.mark.parametrize("arguments, error, words", [
+    (dict(target=V, foil=9), ValueError, ["target", f"0 to {V - 1}"]),
+    (dict(target=5, foil=V + 3), ValueError, ["foil", f"0 to {V - 1}"]),
+    (dict(target=-1, foil=9), ValueError, ["target", "negative"]),  # would wrap to the last vocabulary entry
+    (dict(target=5, foil=-2), ValueError, ["foil", "negative"]),
+    (dict(target=5, foil=9, position=T), IndexError, ["position", f"{T} tokens"]),
+    (dict(target=5, foil=9, position=-T - 1), IndexError, ["position", f"{T} tokens"]),
+    (dict(target=torch.tensor([5, 6, 7]), foil=9), ValueError, ["target", "(batch,)", "(3,)"]),
+    (dict(target=2.0, foil=9), TypeError, ["target", "int"]),
+    (dict(target=torch.tensor([5.0, 6.0]), foil=9), TypeError, ["target", "integer"]),
+], ids=["target past the vocabulary", "foil past the vocabulary", "negative target", "negative foil",
+        "position past the end", "position before the start", "targets of the wrong shape", "float target",
+        "float tensor target"])
+def test_logit_difference_names_a_bad_id_or_position(arguments, error, words):
+    with pytest.raises(error) as raised:
+        logit_difference(**{"position": -1, **arguments})(LOGITS)
+    message = _one_line(raised)
+    assert all(word in message for word in words), message
+
+
+def test_logit_difference_with_one_target_per_input_scores_each_inputs_own():
+    metric = logit_difference(torch.tensor([5, 6]), 9, position=2)
+    expected = ((LOGITS[0, 2, 5] - LOGITS[0, 2, 9]) + (LOGITS[1, 2, 6] - LOGITS[1, 2, 9])) / 2
+    torch.testing.assert_close(metric(LOGITS), expected)
