@@ -1,6 +1,6 @@
 """Activation patching: which activations carry the difference between a clean and a corrupted input?
 
-    metric = logit_difference(target=him_id, foil=her_id)     # logits (b t v) -> one number
+    metric = logit_difference(target=him_id, foil=her_id)     # logits (b t v) -> one number (metrics.py)
     result = patch_activations(model, clean_ids, corrupted_ids, metric, kind="resid_pre")
     result.values          # (layer, position): the metric with that one activation patched
     result.normalized()    # 0 = as corrupted, 1 = as clean
@@ -29,16 +29,16 @@ hundreds; the tests check that both agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from einops import repeat
 
 from ..inspection import hooks, run_with_cache
+from .metrics import Metric
 from .model_parts import ModelParts, evaluating, model_parts
 
-Metric = Callable[[torch.Tensor], torch.Tensor | float]  # logits (b ...) -> one number
 STREAM_KINDS = ("resid_pre", "attention_out", "feedforward_out", "resid_mid", "resid_post")
 HEAD_KINDS = ("head_outputs", "q", "k", "v")
 HOOK_PATHS = {"resid_pre": "hook_resid_pre", "attention_out": "hook_attention_out",
@@ -54,21 +54,6 @@ class Patch:
     layer: int
     position: int | None = None  # None: every position
     head: int | None = None  # None: every head (or a kind without heads)
-
-
-def logit_difference(target: int, foil: int | None = None, position: int = -1) -> Metric:
-    """A metric: ``logits[:, position, target] - logits[:, position, foil]``, averaged over the batch.
-
-    Without ``foil`` it is the target's logit. For GPT, ``position=-1``
-    scores the next token; for BERT pass the ``[MASK]`` position.
-    """
-
-    def metric(logits: torch.Tensor) -> torch.Tensor:
-        chosen = logits[:, position, target]
-        return (chosen - logits[:, position, foil] if foil is not None else chosen).mean()
-
-    metric.__name__ = f"logit_difference({target}, {foil}, position={position})"
-    return metric
 
 
 def _as_number(value, metric: Metric) -> float:
