@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from minitransformers import BertConfig, BertForMaskedLM, GPTConfig, GPTLMHeadModel
-from minitransformers.interpret import logit_difference, patch_activations
+from minitransformers.interpret import direct_logit_attribution, logit_difference, logit_lens, patch_activations
 
 V, T = 41, 6
 
@@ -92,3 +92,42 @@ def test_logit_difference_with_one_target_per_input_scores_each_inputs_own():
     metric = logit_difference(torch.tensor([5, 6]), 9, position=2)
     expected = ((LOGITS[0, 2, 5] - LOGITS[0, 2, 9]) + (LOGITS[1, 2, 6] - LOGITS[1, 2, 9])) / 2
     torch.testing.assert_close(metric(LOGITS), expected)
+
+
+# ----- item 3: direct logit attribution, and one check shared with the metric and the logit lens ----
+
+@pytest.mark.parametrize("arguments, error, words", [
+    (dict(target=V, foil=9), ValueError, ["target", f"0 to {V - 1}"]),
+    (dict(target=5, foil=V), ValueError, ["foil", f"0 to {V - 1}"]),
+    (dict(target=-1, foil=9), ValueError, ["target", "negative"]),
+    (dict(target=5, foil=9, position=T), IndexError, ["position", f"{T} tokens"]),
+    (dict(target=torch.tensor([5, 6, 7]), foil=9), ValueError, ["target", "(batch,)", "(3,)"]),
+    (dict(target=2.0, foil=9), TypeError, ["target", "int"]),
+    (dict(target=5, foil=9, position=2.0), TypeError, ["position", "int"]),
+], ids=["target past the vocabulary", "foil past the vocabulary", "negative target", "position past the end",
+        "targets of the wrong shape", "float target", "float position"])
+def test_direct_logit_attribution_names_a_bad_id_or_position(arguments, error, words):
+    with pytest.raises(error) as raised:
+        direct_logit_attribution(_gpt(), _pair(2)[0], **arguments)
+    message = _one_line(raised)
+    assert all(word in message for word in words), message
+
+
+def test_direct_logit_attribution_with_one_target_per_input_splits_each_inputs_own():
+    model, ids = _gpt(), _pair(2)[0]
+    attribution = direct_logit_attribution(model, ids, target=torch.tensor([5, 6]), foil=9, position=3)
+    with torch.no_grad():
+        logits = model(ids).logits[:, 3]
+    expected = torch.stack([logits[0, 5] - logits[0, 9], logits[1, 6] - logits[1, 9]])
+    torch.testing.assert_close(attribution.total(), expected, atol=1e-4, rtol=0)
+
+
+def test_the_metric_attribution_and_logit_lens_refuse_an_id_in_the_same_words():
+    model, ids = _gpt(), _pair(2)[0]
+    messages = []
+    for call in (lambda: logit_difference(V, 9)(LOGITS), lambda: direct_logit_attribution(model, ids, V, 9),
+                 lambda: logit_lens(model, ids).target_rank(V)):
+        with pytest.raises(ValueError) as raised:
+            call()
+        messages.append(_one_line(raised))
+    assert messages[0] == messages[1] == messages[2] and "target" in messages[0], messages
