@@ -36,6 +36,7 @@ from einops import einsum, rearrange
 from torch import nn
 
 from ..inspection import run_with_cache
+from ._checks import position_index, token_ids
 from .model_parts import evaluating, model_parts
 
 
@@ -71,15 +72,16 @@ class Attribution:
 def direct_logit_attribution(
     model: nn.Module,
     input_ids: torch.Tensor,
-    target: int,
-    foil: int | None = None,
+    target: int | torch.Tensor,
+    foil: int | torch.Tensor | None = None,
     position: int = -1,
     **forward_kwargs,
 ) -> Attribution:
     """Split ``logit(target) - logit(foil)`` at ``position`` into embeddings, heads, MLPs and biases.
 
     ``model``: a ``GPTLMHeadModel`` (pre-LN, final ``nn.LayerNorm``).
-    Without ``foil`` the target's logit itself is split.
+    ``target`` / ``foil``: one token id, or one per input ``(b)``; without
+    ``foil`` the target's logit itself is split.
     """
     parts = model_parts(model)
     parts.require_read_out("direct_logit_attribution")
@@ -91,9 +93,11 @@ def direct_logit_attribution(
     if not isinstance(norm, nn.LayerNorm):
         raise TypeError(f"direct_logit_attribution freezes a LayerNorm's scale; this model ends in "
                         f"{type(norm).__name__}")
-    t = input_ids.shape[-1]
-    if not -t <= position < t:
-        raise IndexError(f"position {position} does not exist in an input of {t} tokens")
+    b, t = input_ids.shape
+    position = position_index(position, t)
+    vocab_size, device = model.lm_head.weight.shape[0], model.lm_head.weight.device
+    target = token_ids(target, "target", vocab_size, (b,), "(batch,)", device)
+    foil = None if foil is None else token_ids(foil, "foil", vocab_size, (b,), "(batch,)", device)
     wanted = ["hook_embeddings"] + [f"blocks.{i}.{name}" for i in range(parts.n_layers)
                                     for name in ("attention.hook_head_outputs", "hook_feedforward_out")]
     wanted.append(f"blocks.{parts.n_layers - 1}.hook_resid_post")
@@ -117,15 +121,17 @@ def direct_logit_attribution(
 
         # final_norm(x) = (x - mean(x)) / scale * gamma + beta, with scale frozen at the real stream's.
         scale = (final.var(dim=-1, unbiased=False, keepdim=True) + norm.eps).sqrt()  # (b 1)
-        unembedding = model.lm_head.weight[target] - (model.lm_head.weight[foil] if foil is not None else 0.0)
+        unembedding = model.lm_head.weight[target] - (model.lm_head.weight[foil] if foil is not None else 0.0)  # (b c)
 
         def direct(component: torch.Tensor) -> torch.Tensor:  # (... b c) -> (... b)
             centred = component - component.mean(dim=-1, keepdim=True)
-            return einsum(centred / scale * norm.weight, unembedding, "... b c, c -> ... b")
+            return einsum(centred / scale * norm.weight, unembedding, "... b c, b c -> ... b")
 
-        shift = (norm.bias if norm.bias is not None else torch.zeros_like(norm.weight)) @ unembedding
+        shift = einsum(norm.bias if norm.bias is not None else torch.zeros_like(norm.weight), unembedding,
+                       "c, b c -> b")
         logits = output.logits[:, position]  # the model's own logits: what the split must add up to
-        difference = logits[:, target] - (logits[:, foil] if foil is not None else 0.0)
+        rows = torch.arange(b, device=logits.device)
+        difference = logits[rows, target] - (logits[rows, foil] if foil is not None else 0.0)
         return Attribution(direct(embeddings), direct(heads), direct(mlps), direct(biases) + shift, difference)
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 
 from ..inspection import run_with_cache
+from ._checks import token_ids
 from .model_parts import evaluating, model_parts
 
 
@@ -56,15 +57,7 @@ class LogitLens:
     def _target(self, target: int | torch.Tensor) -> torch.Tensor:
         """``target`` as ``(b p)`` ids: one id for every reading, or one per input and position."""
         _, b, p, v = self.logits.shape
-        ids = torch.as_tensor(target, device=self.logits.device)
-        if ids.dim() == 0:
-            ids = ids.expand(b, p)
-        if tuple(ids.shape) != (b, p) or ids.dtype.is_floating_point:
-            raise ValueError(f"target must be one token id or integer ids of shape (batch, positions) = "
-                             f"{(b, p)}, got {tuple(ids.shape)} {ids.dtype}")
-        if int(ids.min()) < 0 or int(ids.max()) >= v:
-            raise ValueError(f"target ids must lie in the vocabulary [0, {v - 1}], got {ids.min()}..{ids.max()}")
-        return ids
+        return token_ids(target, "target", v, (b, p), "(batch, positions)", self.logits.device)
 
     def target_probability(self, target: int | torch.Tensor) -> torch.Tensor:
         """Probability of ``target`` at each reading: ``(l b p)``."""
