@@ -10,8 +10,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from minitransformers import BertConfig, BertForMaskedLM, GPTConfig, GPTLMHeadModel
-from minitransformers.interpret import direct_logit_attribution, logit_difference, logit_lens, patch_activations
+from minitransformers import BertConfig, BertForMaskedLM, GPTConfig, GPTLMHeadModel, run_with_cache
+from minitransformers.interpret import (
+    Patch, direct_logit_attribution, logit_difference, logit_lens, patch_activations, patch_one,
+)
 
 V, T = 41, 6
 
@@ -131,3 +133,20 @@ def test_the_metric_attribution_and_logit_lens_refuse_an_id_in_the_same_words():
             call()
         messages.append(_one_line(raised))
     assert messages[0] == messages[1] == messages[2] and "target" in messages[0], messages
+
+
+# ----- item 4: the clean cache must come from this model and an input of the corrupted one's shape ----
+
+@pytest.mark.parametrize("kind, patch", [("resid_pre", Patch(0, 2)), ("resid_pre", Patch(1)),
+                                         ("head_outputs", Patch(0, 2, head=1)), ("v", Patch(1, None, head=0))],
+                         ids=["one position", "all positions", "one head at one position", "one head everywhere"])
+@pytest.mark.parametrize("source", ["longer input", "shorter input", "wider model", "batch of two"])
+def test_patch_one_refuses_a_cache_from_another_input_or_model(kind, patch, source):
+    model, (_, corrupted) = _gpt(), _pair()
+    clean, maker = {"longer input": (_pair(t=T + 1)[0], model), "shorter input": (_pair(t=T - 2)[0], model),
+                    "wider model": (_pair()[0], _gpt(hidden_size=36)), "batch of two": (_pair(2)[0], model)}[source]
+    _, cache = run_with_cache(maker, clean)
+    with pytest.raises(ValueError) as raised:
+        patch_one(model, corrupted, cache, kind, patch, _metric)
+    message = _one_line(raised)
+    assert "clean_cache" in message and "run_with_cache(model, clean_ids)" in message, message
