@@ -127,8 +127,13 @@ def patch_one(model: torch.nn.Module, corrupted_ids: torch.Tensor, clean_cache, 
     _check_patch(parts, patch, kind, corrupted_ids.shape[-1])
 
     def put_clean(activation: torch.Tensor, hook_name: str) -> torch.Tensor:
+        clean = clean_cache[hook_name]
+        if clean.shape != activation.shape:  # else a position of another input would be patched in silently
+            raise ValueError(f"clean_cache holds {hook_name} of shape {tuple(clean.shape)}, the corrupted run's has "
+                             f"{tuple(activation.shape)}; make the cache with run_with_cache(model, clean_ids) on "
+                             f"this model, with clean_ids of corrupted_ids' shape {tuple(corrupted_ids.shape)}")
         patched = activation.clone()
-        _put(patched, clean_cache[hook_name], patch, kind)
+        _put(patched, clean, patch, kind)
         return patched
 
     with evaluating(model), hooks(model, {name: put_clean}):
