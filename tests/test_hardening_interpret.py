@@ -12,7 +12,8 @@ import torch
 
 from minitransformers import BertConfig, BertForMaskedLM, GPTConfig, GPTLMHeadModel, run_with_cache
 from minitransformers.interpret import (
-    Patch, direct_logit_attribution, logit_difference, logit_lens, patch_activations, patch_one,
+    Patch, direct_logit_attribution, logit_difference, logit_lens, next_token_scores, patch_activations, patch_one,
+    previous_token_scores, sink_scores,
 )
 
 V, T = 41, 6
@@ -150,3 +151,33 @@ def test_patch_one_refuses_a_cache_from_another_input_or_model(kind, patch, sour
         patch_one(model, corrupted, cache, kind, patch, _metric)
     message = _one_line(raised)
     assert "clean_cache" in message and "run_with_cache(model, clean_ids)" in message, message
+
+
+# ----- item 5: ids (and masks) must match the patterns they describe ---------------------------------
+
+PATTERNS = torch.full((2, 2, 3, T, T), 1 / T)  # (l b h t s): two inputs, uniform attention
+
+
+@pytest.mark.parametrize("ids", [torch.randint(0, V, (2, T + 1)), torch.randint(0, V, (1, T)),
+                                 torch.randint(0, V, (T,))], ids=["another length", "one row for two", "no batch axis"])
+@pytest.mark.parametrize("token_id", [None, 7])
+def test_sink_scores_refuses_ids_that_are_not_the_patterns_input(ids, token_id):
+    ids = ids.clone()
+    ids[..., 2] = 7
+    with pytest.raises(ValueError) as raised:
+        sink_scores(PATTERNS, ids, token_id=token_id)
+    message = _one_line(raised)
+    assert "input_ids" in message and str((2, T)) in message, message
+
+
+def _sink(patterns, attention_mask):
+    return sink_scores(patterns, torch.zeros(2, T, dtype=torch.long), attention_mask=attention_mask)
+
+
+@pytest.mark.parametrize("detector", [previous_token_scores, next_token_scores, _sink],
+                         ids=["previous", "next", "sink"])
+def test_detectors_refuse_an_attention_mask_that_is_not_the_patterns_input(detector):
+    with pytest.raises(ValueError) as raised:
+        detector(PATTERNS, attention_mask=torch.ones(1, T + 1, dtype=torch.long))
+    message = _one_line(raised)
+    assert "attention_mask" in message and str((2, T)) in message, message
