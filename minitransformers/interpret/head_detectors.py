@@ -53,6 +53,15 @@ def _check_patterns(patterns: torch.Tensor) -> torch.Tensor:
     return patterns.float()
 
 
+def _check_input(patterns: torch.Tensor, values, name: str) -> None:
+    """``input_ids`` / ``attention_mask`` must be ``(b t)``: the inputs and tokens the patterns were computed on."""
+    expected = (patterns.shape[1], patterns.shape[-1])
+    found = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
+    if found != expected:
+        raise ValueError(f"{name} has shape {found}, the patterns were computed on {expected} (batch, tokens); "
+                         f"pass the {name} the patterns come from")
+
+
 def _mean_over_queries(patterns: torch.Tensor, looked_at: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
     """Mean over the chosen queries of the weight each puts on its looked-at keys: ``(l h)``.
 
@@ -81,6 +90,7 @@ def _shifted(patterns: torch.Tensor, offset: int, attention_mask: torch.Tensor |
     looked_at = (positions[None, :] == positions[:, None] + offset).expand(b, t, t)
     queries = _has_choice(patterns) & looked_at.any(dim=-1)
     if attention_mask is not None:
+        _check_input(patterns, attention_mask, "attention_mask")
         real = attention_mask.bool().to(patterns.device)
         queries = queries & real & (real.float() @ looked_at[0].float().T > 0)
     return looked_at, queries
@@ -106,6 +116,7 @@ def sink_scores(patterns: torch.Tensor, input_ids: torch.Tensor, token_id: int |
     """Mean weight on "sink" keys: the first token (GPT's first token, BERT's ``[CLS]``), or every
     position holding ``token_id`` (e.g. BERT's ``[SEP]``): ``(l b h t s) -> (l h)``."""
     patterns = _check_patterns(patterns)
+    _check_input(patterns, input_ids, "input_ids")
     b, t = input_ids.shape
     if token_id is None:
         looked_at = (torch.arange(t) == 0).expand(b, t, t)
@@ -115,7 +126,8 @@ def sink_scores(patterns: torch.Tensor, input_ids: torch.Tensor, token_id: int |
         looked_at = rearrange(input_ids == token_id, "b s -> b 1 s").expand(b, t, t)
     queries = _has_choice(patterns)
     if attention_mask is not None:
-        queries = queries & attention_mask.bool()
+        _check_input(patterns, attention_mask, "attention_mask")
+        queries = queries & attention_mask.bool().to(patterns.device)
     return _mean_over_queries(patterns, looked_at.to(patterns.device), queries.to(patterns.device))
 
 
@@ -128,9 +140,7 @@ def induction_scores(patterns: torch.Tensor, input_ids: torch.Tensor) -> torch.T
     themselves).
     """
     patterns = _check_patterns(patterns)
-    if tuple(input_ids.shape) != tuple(patterns.shape[1:2]) + tuple(patterns.shape[-1:]):
-        raise ValueError(f"input_ids has shape {tuple(input_ids.shape)}, the patterns were computed on "
-                         f"{(patterns.shape[1], patterns.shape[-1])}; pass the ids the patterns come from")
+    _check_input(patterns, input_ids, "input_ids")
     t = input_ids.shape[1]
     same = rearrange(input_ids, "b t -> b t 1") == rearrange(input_ids, "b s -> b 1 s")  # (b t s)
     earlier = torch.ones(t, t, dtype=torch.bool).tril(-1)  # key s is before query t
