@@ -10,7 +10,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from minitransformers import BertConfig, BertForMaskedLM, GPTConfig, GPTLMHeadModel, run_with_cache
+from minitransformers import (
+    BertConfig, BertForMaskedLM, GPTConfig, GPTLMHeadModel, hooks, patch_from, run_with_cache,
+)
 from minitransformers.interpret import (
     Patch, direct_logit_attribution, logit_difference, logit_lens, next_token_scores, patch_activations, patch_one,
     previous_token_scores, sink_scores,
@@ -181,3 +183,38 @@ def test_detectors_refuse_an_attention_mask_that_is_not_the_patterns_input(detec
         detector(PATTERNS, attention_mask=torch.ones(1, T + 1, dtype=torch.long))
     message = _one_line(raised)
     assert "attention_mask" in message and str((2, T)) in message, message
+
+
+# ----- item 6: a NaN metric is an error that names the first patch giving it ---------------------------
+
+def _patched_logits(model, clean, corrupted, patch: Patch) -> torch.Tensor:
+    _, cache = run_with_cache(model, clean)
+    hook = patch_from(cache, None if patch.position is None else [patch.position])
+    with torch.no_grad(), hooks(model, {f"blocks.{patch.layer}.hook_resid_pre": hook}):
+        return model(corrupted).logits
+
+
+def test_a_nan_metric_names_the_first_patch_that_gave_it():
+    model, (clean, corrupted) = _gpt(), _pair()
+    poisoned = [_patched_logits(model, clean, corrupted, Patch(1, p)) for p in (3, 5)]
+
+    def metric(logits):  # NaN for exactly the patches (1, 3) and (1, 5)
+        if any(torch.allclose(logits, bad, atol=1e-5, rtol=0) for bad in poisoned):
+            return torch.tensor(float("nan"))
+        return _metric(logits)
+
+    for batch_size in (1, 4, 64):
+        with pytest.raises(ValueError) as raised:
+            patch_activations(model, clean, corrupted, metric, kind="resid_pre", batch_size=batch_size)
+        message = _one_line(raised)
+        assert "NaN" in message and "Patch(layer=1, position=3, head=None)" in message, message
+    _, cache = run_with_cache(model, clean)
+    with pytest.raises(ValueError) as raised:
+        patch_one(model, corrupted, cache, "resid_pre", Patch(1, 5), metric)
+    assert "NaN" in _one_line(raised) and "Patch(layer=1, position=5, head=None)" in str(raised.value)
+
+
+def test_a_metric_that_is_nan_on_the_clean_input_says_so():
+    with pytest.raises(ValueError) as raised:
+        patch_activations(_gpt(), *_pair(), lambda logits: logits[:, -1, 5].mean() * float("nan"))
+    assert "NaN" in _one_line(raised) and "clean input" in str(raised.value)
