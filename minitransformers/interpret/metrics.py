@@ -1,4 +1,4 @@
-"""Patching metrics: logits ``(b t v)`` -> one number.
+"""Patching metrics: logits ``(b t v)`` -> one number, and the checks on the number a metric gives.
 
     metric = logit_difference(target=him_id, foil=her_id)                # GPT: the next token
     metric = logit_difference(him_id, her_id, position=4)                # BERT: its [MASK] at 4
@@ -10,6 +10,7 @@ negative id to the end of the vocabulary without a word.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -69,3 +70,20 @@ def logit_difference(target: int | torch.Tensor, foil: int | torch.Tensor | None
     position against the input when the metric runs.
     """
     return LogitDifference(target, foil, position)
+
+
+def as_number(value, metric: Metric, where: str) -> float:
+    """The metric's value as a float; one clear line when it is not one number, or is NaN (``where`` says when)."""
+    name = getattr(metric, "__name__", metric)
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        number = float(value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        found = f"a tensor of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else repr(value)
+        raise ValueError(f"the metric {name!r} must return one number (a float or a 1-element tensor), got {found}; "
+                         f"reduce it, e.g. with .mean() over the batch")
+    if math.isnan(number):  # one NaN would make the normalised result NaN everywhere
+        raise ValueError(f"the metric {name!r} returned NaN {where}; look for a 0/0 or a log of 0 in the metric, "
+                         f"or NaN in the logits")
+    return number

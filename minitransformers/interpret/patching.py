@@ -36,7 +36,7 @@ import torch
 from einops import repeat
 
 from ..inspection import hooks, run_with_cache
-from .metrics import Metric
+from .metrics import Metric, as_number
 from .model_parts import ModelParts, evaluating, model_parts
 
 STREAM_KINDS = ("resid_pre", "attention_out", "feedforward_out", "resid_mid", "resid_post")
@@ -54,17 +54,6 @@ class Patch:
     layer: int
     position: int | None = None  # None: every position
     head: int | None = None  # None: every head (or a kind without heads)
-
-
-def _as_number(value, metric: Metric) -> float:
-    """The metric's value as a float, or one clear line when it is not one number."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        return float(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    found = f"a tensor of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else repr(value)
-    raise ValueError(f"the metric {getattr(metric, '__name__', metric)!r} must return one number "
-                     f"(a float or a 1-element tensor), got {found}; reduce it, e.g. with .mean() over the batch")
 
 
 def _logits(model: torch.nn.Module, input_ids: torch.Tensor, forward_kwargs: dict) -> torch.Tensor:
@@ -137,7 +126,7 @@ def patch_one(model: torch.nn.Module, corrupted_ids: torch.Tensor, clean_cache, 
         return patched
 
     with evaluating(model), hooks(model, {name: put_clean}):
-        return _as_number(metric(_logits(model, corrupted_ids, forward_kwargs)), metric)
+        return as_number(metric(_logits(model, corrupted_ids, forward_kwargs)), metric, f"with {patch} patched in")
 
 
 @dataclass
@@ -226,8 +215,9 @@ def patch_activations(
     with evaluating(model):
         clean_output, clean_cache = run_with_cache(model, clean_ids, names_filter=list(names.values()),
                                                    **forward_kwargs)
-        clean_value = _as_number(metric(_logits_of(clean_output, model)), metric)
-        corrupted_value = _as_number(metric(_logits(model, corrupted_ids, forward_kwargs)), metric)
+        clean_value = as_number(metric(_logits_of(clean_output, model)), metric, "on the clean input")
+        corrupted_value = as_number(metric(_logits(model, corrupted_ids, forward_kwargs)), metric,
+                                    "on the corrupted input")
         values = []
         for start in range(0, len(patches), batch_size):
             chunk = patches[start:start + batch_size]
@@ -244,7 +234,9 @@ def patch_activations(
             ids = repeat(corrupted_ids, "b t -> (n b) t", n=len(chunk))
             with hooks(model, used):
                 logits = _logits(model, ids, _repeat_kwargs(forward_kwargs, len(chunk), b))
-            values += [_as_number(metric(logits[r * b:(r + 1) * b]), metric) for r in range(len(chunk))]
+            # In the grid's order, so a NaN is reported for the first patch that gives one.
+            values += [as_number(metric(logits[r * b:(r + 1) * b]), metric, f"with {patch} patched in (the first "
+                                 f"such patch)") for r, patch in enumerate(chunk)]
     shape = [len(layers)] + ([corrupted_ids.shape[-1]] if "position" in dims else [])
     shape += [parts.n_heads] if "head" in dims else []
     return PatchingResult(torch.tensor(values).reshape(shape), dims, kind, layers, clean_value, corrupted_value)
