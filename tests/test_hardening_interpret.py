@@ -218,3 +218,18 @@ def test_a_metric_that_is_nan_on_the_clean_input_says_so():
     with pytest.raises(ValueError) as raised:
         patch_activations(_gpt(), *_pair(), lambda logits: logits[:, -1, 5].mean() * float("nan"))
     assert "NaN" in _one_line(raised) and "clean input" in str(raised.value)
+
+
+# ----- item 7: layers must name each layer once, and at least one ----------------------------------
+
+@pytest.mark.parametrize("layers, error, words", [
+    ([1, 1], ValueError, ["layers", "twice"]),
+    ([0, -2], ValueError, ["layers", "twice"]),  # -2 is layer 0 of a 2-layer model
+    ([], ValueError, ["layers", "at least one"]),
+    (1, TypeError, ["layers", "[1]"]),
+], ids=["repeated", "repeated from the end", "empty", "an int"])
+def test_layers_that_repeat_a_layer_or_name_none_are_refused(layers, error, words):
+    with pytest.raises(error) as raised:
+        patch_activations(_gpt(), *_pair(), _metric, layers=layers)
+    message = _one_line(raised)
+    assert all(word in message for word in words), message
