@@ -170,6 +170,21 @@ def _grid(parts: ModelParts, kind: str, layers: list[int], t: int, per_position:
     return [Patch(layer, p) for layer in layers for p in positions], ("layer", "position")
 
 
+def _check_layers(parts: ModelParts, layers) -> list[int]:
+    """``layers`` as distinct non-negative indices: a repeat would compute a row twice, none an empty result."""
+    if isinstance(layers, (int, str)) or not isinstance(layers, Sequence):
+        raise TypeError(f"layers must be a list of layer numbers, e.g. [{layers!r}], or None for all, got "
+                        f"{type(layers).__name__} {layers!r}")
+    if len(layers) == 0:
+        raise ValueError(f"layers is empty; name at least one layer (0 to {parts.n_layers - 1}), or pass None for all")
+    checked = [parts.check_layer(layer) for layer in layers]
+    repeated = sorted({layer for layer in checked if checked.count(layer) > 1})
+    if repeated:
+        raise ValueError(f"layers {list(layers)} names layer {repeated[0]} twice (negative numbers count from the "
+                         f"end); name each layer once")
+    return checked
+
+
 def _check_batch_size(batch_size) -> None:
     expected = "batch_size must be a positive int (how many patched copies of the input share one forward pass)"
     if isinstance(batch_size, bool) or not isinstance(batch_size, int):
@@ -207,7 +222,7 @@ def patch_activations(
     parts = model_parts(model)
     _check_pair(clean_ids, corrupted_ids)
     _check_batch_size(batch_size)
-    layers = list(range(parts.n_layers)) if layers is None else [parts.check_layer(i) for i in layers]
+    layers = list(range(parts.n_layers)) if layers is None else _check_layers(parts, layers)
     names = {layer: _hook_name(parts, kind, layer) for layer in layers}
     patches, dims = _grid(parts, kind, layers, corrupted_ids.shape[-1], per_position)
     b = corrupted_ids.shape[0]
