@@ -233,3 +233,62 @@ def test_layers_that_repeat_a_layer_or_name_none_are_refused(layers, error, word
         patch_activations(_gpt(), *_pair(), _metric, layers=layers)
     message = _one_line(raised)
     assert all(word in message for word in words), message
+
+
+# ----- item 8: which position logit_difference scores on BERT ------------------------------------------
+
+MASK = 4  # the test's [MASK] id (below the ids _pair draws from)
+
+
+def _masked_pair(b: int = 1, positions=(3,)):
+    clean, corrupted = _pair(b)
+    for row, position in enumerate(positions if len(positions) == b else positions * b):
+        clean[row, position] = corrupted[row, position] = MASK
+    return clean, corrupted
+
+
+def _plain_difference(model, ids, positions, target=5, foil=9) -> float:
+    with torch.no_grad():
+        logits = model(ids).logits
+    return float(sum(logits[row, p, target] - logits[row, p, foil] for row, p in enumerate(positions)) / len(positions))
+
+
+def test_on_bert_logit_difference_scores_the_one_mask():
+    model, (clean, corrupted) = _bert(), _masked_pair()
+    result = patch_activations(model, clean, corrupted, logit_difference(5, 9, mask_token_id=MASK), layers=[0])
+    assert abs(result.clean_value - _plain_difference(model, clean, [3])) < 1e-5
+    assert abs(result.corrupted_value - _plain_difference(model, corrupted, [3])) < 1e-5
+    # Each input's own [MASK], when they sit at different positions.
+    clean, corrupted = _masked_pair(2, positions=(2, 4))
+    result = patch_activations(model, clean, corrupted, logit_difference(5, 9, mask_token_id=MASK), layers=[0])
+    assert abs(result.clean_value - _plain_difference(model, clean, [2, 4])) < 1e-5
+
+
+@pytest.mark.parametrize("mask_token_id, positions, words", [
+    (None, (3,), ["position", "mask_token_id", "[SEP]"]),
+    (MASK, (2, 4), ["exactly one", "position", "2"]),  # two [MASK]s in one input
+    (MASK, (), ["exactly one", "position", "0"]),  # none
+], ids=["no mask id", "two masks", "no mask"])
+def test_on_bert_logit_difference_without_a_position_needs_one_mask(mask_token_id, positions, words):
+    model, (clean, corrupted) = _bert(), _pair()
+    for position in positions:
+        clean[0, position] = corrupted[0, position] = MASK
+    metric = logit_difference(5, 9, **({} if mask_token_id is None else {"mask_token_id": mask_token_id}))
+    _, cache = run_with_cache(model, clean)
+    for call in (lambda: patch_activations(model, clean, corrupted, metric),
+                 lambda: patch_one(model, corrupted, cache, "resid_pre", Patch(0, 1), metric)):
+        with pytest.raises(ValueError) as raised:
+            call()
+        message = _one_line(raised)
+        assert all(word in message for word in words), message
+
+
+def test_logit_difference_without_a_position_scores_gpts_last_and_asks_when_called_alone():
+    model, (clean, corrupted) = _gpt(), _pair()
+    result = patch_activations(model, clean, corrupted, logit_difference(5, 9), layers=[0])
+    assert abs(result.clean_value - _plain_difference(model, clean, [T - 1])) < 1e-5
+    explicit = patch_activations(_bert(), *_masked_pair(), logit_difference(5, 9, position=1), layers=[0])
+    assert abs(explicit.clean_value - _plain_difference(_bert(), _masked_pair()[0], [1])) < 1e-5
+    with pytest.raises(ValueError) as raised:  # the logits alone cannot say whether a GPT or a BERT made them
+        logit_difference(5, 9)(LOGITS)
+    assert "position" in _one_line(raised)
