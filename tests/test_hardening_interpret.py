@@ -15,7 +15,7 @@ from minitransformers import (
 )
 from minitransformers.interpret import (
     Patch, direct_logit_attribution, logit_difference, logit_lens, next_token_scores, patch_activations, patch_one,
-    previous_token_scores, sink_scores,
+    model_parts, previous_token_scores, sink_scores,
 )
 
 V, T = 41, 6
@@ -292,3 +292,8 @@ def test_logit_difference_without_a_position_scores_gpts_last_and_asks_when_call
     with pytest.raises(ValueError) as raised:  # the logits alone cannot say whether a GPT or a BERT made them
         logit_difference(5, 9)(LOGITS)
     assert "position" in _one_line(raised)
+
+
+def test_model_parts_tells_bert_from_gpt_by_causality_not_by_a_final_norm_attribute():
+    # BertModel holds final_norm = None (set when its blocks are pre-LN), so the attribute says nothing.
+    assert model_parts(_bert()).family == "bert" and model_parts(_gpt()).family == "gpt"
