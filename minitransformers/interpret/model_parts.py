@@ -9,7 +9,7 @@ between the last residual stream and the logits:
   embeddings (``lm_head(final_norm(x))``);
 - ``BertForMaskedLM`` / ``BertForPreTraining``: the MLM transform (a dense
   layer, GELU, a LayerNorm), then the decoder tied to the token embeddings
-  (``mlm_head(x)``).
+  (``mlm_head(x)``; a BERT of pre-LN blocks has a final norm first, as GPT).
 
 ``read_out`` is that path. Applied to the stream after the last block it
 gives the model's own logits; applied to an earlier layer's stream it is the
@@ -83,12 +83,13 @@ def model_parts(model: nn.Module) -> ModelParts:
     if not isinstance(blocks, nn.ModuleList) or len(blocks) == 0:
         raise TypeError(f"expected a minitransformers model ({LM_MODELS}), got {type(model).__name__}, "
                         f"which has no transformer blocks")
-    family = "gpt" if hasattr(body, "final_norm") else "bert"
+    # Causality tells the families apart: a BERT body may hold a final norm too (pre-LN blocks).
+    family = "gpt" if getattr(getattr(body, "config", None), "causal", False) else "bert"
     n_heads = getattr(blocks[0].attention, "n_heads", None) or body.config.n_heads
+    final_norm = getattr(body, "final_norm", None) or nn.Identity()  # BERT's post-LN blocks end normalised
     read_out = None
-    if family == "gpt" and isinstance(getattr(model, "lm_head", None), nn.Module):
+    head = getattr(model, "lm_head" if family == "gpt" else "mlm_head", None)
+    if isinstance(head, nn.Module):
         def read_out(x: torch.Tensor) -> torch.Tensor:
-            return model.lm_head(body.final_norm(x))
-    elif family == "bert" and isinstance(getattr(model, "mlm_head", None), nn.Module):
-        read_out = model.mlm_head
+            return head(final_norm(x))
     return ModelParts(model, body, family, len(blocks), n_heads, read_out)
