@@ -130,7 +130,7 @@ def test_direct_logit_attribution_with_one_target_per_input_splits_each_inputs_o
 def test_the_metric_attribution_and_logit_lens_refuse_an_id_in_the_same_words():
     model, ids = _gpt(), _pair(2)[0]
     messages = []
-    for call in (lambda: logit_difference(V, 9)(LOGITS), lambda: direct_logit_attribution(model, ids, V, 9),
+    for call in (lambda: logit_difference(V, 9, -1)(LOGITS), lambda: direct_logit_attribution(model, ids, V, 9),
                  lambda: logit_lens(model, ids).target_rank(V)):
         with pytest.raises(ValueError) as raised:
             call()

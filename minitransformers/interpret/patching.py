@@ -36,7 +36,7 @@ import torch
 from einops import repeat
 
 from ..inspection import hooks, run_with_cache
-from .metrics import Metric, as_number
+from .metrics import Metric, as_number, for_input
 from .model_parts import ModelParts, evaluating, model_parts
 
 STREAM_KINDS = ("resid_pre", "attention_out", "feedforward_out", "resid_mid", "resid_post")
@@ -114,6 +114,7 @@ def patch_one(model: torch.nn.Module, corrupted_ids: torch.Tensor, clean_cache, 
     parts = model_parts(model)
     name = _hook_name(parts, kind, parts.check_layer(patch.layer))
     _check_patch(parts, patch, kind, corrupted_ids.shape[-1])
+    metric = for_input(metric, parts.family, corrupted_ids)  # logit_difference without a position gets one here
 
     def put_clean(activation: torch.Tensor, hook_name: str) -> torch.Tensor:
         clean = clean_cache[hook_name]
@@ -222,6 +223,7 @@ def patch_activations(
     parts = model_parts(model)
     _check_pair(clean_ids, corrupted_ids)
     _check_batch_size(batch_size)
+    metric = for_input(metric, parts.family, corrupted_ids)  # logit_difference without a position gets one here
     layers = list(range(parts.n_layers)) if layers is None else _check_layers(parts, layers)
     names = {layer: _hook_name(parts, kind, layer) for layer in layers}
     patches, dims = _grid(parts, kind, layers, corrupted_ids.shape[-1], per_position)
