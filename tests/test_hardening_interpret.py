@@ -329,7 +329,8 @@ def test_a_layer_whose_weights_underflow_leaves_every_query_in_the_scores(causal
     sink_queries = range(1, T) if causal else range(T)
     previous_on_0 = sum(max(q - 1, 0) == 0 for q in sink_queries)  # the previous-token head's queries 0 and 1
     even_sink = [1 / (q + 1) if causal else 1 / T for q in sink_queries]
-    expected_sink = torch.tensor([[1.0, 1.0], [previous_on_0, sum(even_sink)]]) / len(sink_queries)
+    n = len(sink_queries)
+    expected_sink = torch.tensor([[1.0, 1.0], [previous_on_0 / n, sum(even_sink) / n]])
     torch.testing.assert_close(sink_scores(patterns, torch.zeros(1, T, dtype=torch.long)), expected_sink)
 
 

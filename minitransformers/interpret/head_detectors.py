@@ -12,7 +12,9 @@ Every score is a mean attention weight in ``[0, 1]``: 1 when each query
 puts all its weight where the detector looks. Queries that cannot take
 part are left out: a query that sees only one key (GPT's first token) has
 no choice to make, the first token has no previous token, the last has no
-next one, and padding is never a query.
+next one, and padding is never a query. Which keys a query sees comes from
+the causal and padding masks (``causal=``, ``attention_mask=``), not from
+which weights are above 0: a softmax can round a seen key's weight to 0.
 
 **Induction heads** (Elhage et al., 2021; Olsson et al., 2022) complete a
 pattern ``A B ... A -> B``: at the second ``A`` they attend to the ``B``
@@ -26,7 +28,7 @@ sums the same weights but divides by *all* queries.
 from __future__ import annotations
 
 import torch
-from einops import einsum, rearrange, reduce
+from einops import einsum, rearrange
 
 from ..inspection import run_with_cache
 from .model_parts import evaluating, model_parts
@@ -77,42 +79,67 @@ def _mean_over_queries(patterns: torch.Tensor, looked_at: torch.Tensor, queries:
     return einsum(weights, kept, "l h b t, b t -> l h") / count
 
 
-def _has_choice(patterns: torch.Tensor) -> torch.Tensor:
-    """``(b t)``: queries that see more than one key (the weights of masked keys are exactly 0)."""
-    visible = reduce((patterns[0] > 0).float(), "b h t s -> b t s", "max")
+def _queries_with_choice(patterns: torch.Tensor, attention_mask: torch.Tensor | None,
+                         causal: bool | None) -> torch.Tensor:
+    """``(b t)``: the real queries that the masks let see more than one real key.
+
+    Read from the causal and padding masks, never from ``weights > 0``: a
+    softmax can underflow to exactly 0 on a key the query does see.
+    ``causal=None`` reads the causal mask from the patterns: it makes every
+    weight above the diagonal exactly 0 in every layer and head, which an
+    encoder does only if all its heads ignore every later key.
+    """
+    if causal is not None and not isinstance(causal, bool):
+        raise TypeError(f"causal must be True (a decoder such as GPT), False (an encoder such as BERT) or None "
+                        f"(read from the patterns), got {type(causal).__name__} {causal!r}")
+    if causal is None:
+        causal = not bool(patterns.triu(diagonal=1).any())
+    b, t = patterns.shape[1], patterns.shape[-1]
+    keys = torch.arange(t, device=patterns.device)
+    visible = (keys[None, :] <= keys[:, None]) if causal else torch.ones(t, t, dtype=torch.bool, device=keys.device)
+    visible = visible.expand(b, t, t)  # (b t s)
+    if attention_mask is not None:
+        _check_input(patterns, attention_mask, "attention_mask")
+        real = attention_mask.bool().to(patterns.device)
+        # Padding is neither a key nor a query.
+        visible = visible & rearrange(real, "b s -> b 1 s") & rearrange(real, "b t -> b t 1")
     return visible.sum(dim=-1) > 1
 
 
-def _shifted(patterns: torch.Tensor, offset: int, attention_mask: torch.Tensor | None):
+def _shifted(patterns: torch.Tensor, offset: int, attention_mask: torch.Tensor | None, causal: bool | None):
     """Keys at ``query + offset``, and the queries for which that key exists (and is not padding)."""
     b, t = patterns.shape[1], patterns.shape[-1]
     positions = torch.arange(t, device=patterns.device)
     looked_at = (positions[None, :] == positions[:, None] + offset).expand(b, t, t)
-    queries = _has_choice(patterns) & looked_at.any(dim=-1)
+    queries = _queries_with_choice(patterns, attention_mask, causal) & looked_at.any(dim=-1)
     if attention_mask is not None:
-        _check_input(patterns, attention_mask, "attention_mask")
         real = attention_mask.bool().to(patterns.device)
-        queries = queries & real & (real.float() @ looked_at[0].float().T > 0)
+        queries = queries & (real.float() @ looked_at[0].float().T > 0)  # the looked-at key is no padding
     return looked_at, queries
 
 
-def previous_token_scores(patterns: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Mean weight each query puts on the token just before it: ``(l b h t s) -> (l h)``."""
+def previous_token_scores(patterns: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                          causal: bool | None = None) -> torch.Tensor:
+    """Mean weight each query puts on the token just before it: ``(l b h t s) -> (l h)``.
+
+    ``causal``: whether the model was a decoder (``None``: read from the patterns).
+    """
     patterns = _check_patterns(patterns)
-    return _mean_over_queries(patterns, *_shifted(patterns, -1, attention_mask))
+    return _mean_over_queries(patterns, *_shifted(patterns, -1, attention_mask, causal))
 
 
-def next_token_scores(patterns: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+def next_token_scores(patterns: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                      causal: bool | None = None) -> torch.Tensor:
     """Mean weight each query puts on the token just after it: ``(l b h t s) -> (l h)``.
 
     Only an encoder can score: a causal head never sees the next token.
     """
     patterns = _check_patterns(patterns)
-    return _mean_over_queries(patterns, *_shifted(patterns, 1, attention_mask))
+    return _mean_over_queries(patterns, *_shifted(patterns, 1, attention_mask, causal))
 
 
 def sink_scores(patterns: torch.Tensor, input_ids: torch.Tensor, token_id: int | None = None,
-                attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+                attention_mask: torch.Tensor | None = None, causal: bool | None = None) -> torch.Tensor:
     """Mean weight on "sink" keys: the first token (GPT's first token, BERT's ``[CLS]``), or every
     position holding ``token_id`` (e.g. BERT's ``[SEP]``): ``(l b h t s) -> (l h)``."""
     patterns = _check_patterns(patterns)
@@ -124,10 +151,7 @@ def sink_scores(patterns: torch.Tensor, input_ids: torch.Tensor, token_id: int |
         if not (input_ids == token_id).any():
             raise ValueError(f"token id {token_id} does not occur in input_ids, so nothing can sink into it")
         looked_at = rearrange(input_ids == token_id, "b s -> b 1 s").expand(b, t, t)
-    queries = _has_choice(patterns)
-    if attention_mask is not None:
-        _check_input(patterns, attention_mask, "attention_mask")
-        queries = queries & attention_mask.bool().to(patterns.device)
+    queries = _queries_with_choice(patterns, attention_mask, causal)
     return _mean_over_queries(patterns, looked_at.to(patterns.device), queries.to(patterns.device))
 
 
