@@ -107,7 +107,8 @@ def patch_one(model: torch.nn.Module, corrupted_ids: torch.Tensor, clean_cache, 
               metric: Metric, **forward_kwargs) -> float:
     """The metric on ``corrupted_ids`` with one activation taken from ``clean_cache``: one forward pass.
 
-    ``clean_cache``: ``run_with_cache(model, clean_ids)[1]``. This is
+    ``clean_cache``: ``run_with_cache(model, clean_ids)[1]``, on this model
+    and ``clean_ids`` of ``corrupted_ids``' shape. This is
     activation patching in its plainest form; ``patch_activations`` runs many
     patches at once and gives the same numbers.
     """
@@ -215,7 +216,9 @@ def patch_activations(
     """Patch every clean activation of ``kind`` (per layer, position, head) into the corrupted run.
 
     ``metric``: logits ``(b ...)`` -> one number (``logit_difference``
-    makes the usual one). ``layers``: the layers to patch (all by default).
+    makes the usual one; without a position it scores GPT's last position
+    or BERT's one ``[MASK]``). ``layers``: the layers to patch, each once
+    (all by default).
     ``batch_size``: how many patched copies of the input run in one
     forward pass; lower it if memory is short. Keyword arguments
     (``attention_mask``, ``token_type_ids``) go to the model, for both inputs.
