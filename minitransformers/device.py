@@ -8,6 +8,10 @@ bfloat16 gaps in older PyTorch releases).
 
 from __future__ import annotations
 
+import os
+import platform
+from pathlib import Path
+
 import torch
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
@@ -59,11 +63,23 @@ def pick_dtype(choice: str = "auto", device: torch.device | str = "cpu", verbose
     return dtype
 
 
+def cpu_model() -> str:
+    """The CPU's name from ``/proc/cpuinfo`` (e.g. ``AMD EPYC``), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def describe_device(device: torch.device | str) -> str:
-    """A human-readable description, e.g. ``cuda (NVIDIA H100 80GB HBM3)`` or ``cpu (2 threads)``."""
+    """A human-readable description, e.g. ``cuda (NVIDIA H100 80GB HBM3)`` or
+    ``cpu (AMD EPYC, 2 logical cores, 2 threads)``: a model card names the machine it was trained on."""
     device = torch.device(device)
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":
-        return f"cpu ({torch.get_num_threads()} threads)"
+        return f"cpu ({cpu_model()}, {os.cpu_count()} logical cores, {torch.get_num_threads()} threads)"
     return device.type
