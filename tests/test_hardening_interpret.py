@@ -390,3 +390,12 @@ def test_a_model_already_in_eval_mode_is_not_switched_on_every_patch(monkeypatch
     for position in range(T):
         patch_one(model, corrupted, cache, "resid_pre", Patch(0, position), _metric)
     assert calls == []
+
+
+def test_patch_one_names_an_activation_the_blocks_do_not_have():
+    model, (clean, corrupted) = _gpt(), _pair()
+    _, cache = run_with_cache(model, clean)
+    del model.gpt.blocks[1].attention.hook_q  # a custom block without this hook point
+    with pytest.raises(KeyError) as raised:
+        patch_one(model, corrupted, cache, "q", Patch(1, 2, head=0), _metric)
+    assert "blocks.1.attention.hook_q" in _one_line(raised)
