@@ -5,7 +5,9 @@ Both blocks are built from the same parts; they differ in two choices.
 - **EncoderBlock** (BERT): *post*-LN. ``x = norm(x + attention(x))`` then
   ``x = norm(x + feedforward(x))``. Every token may see every other token.
 - **DecoderBlock** (GPT-2): *pre*-LN. ``x = x + attention(norm(x))`` then
-  ``x = x + feedforward(norm(x))``. The model passes a causal mask.
+  ``x = x + feedforward(norm(x))``. Its attention layer is causal.
+- **PreLNEncoderBlock** (ModernBERT): the decoder's order in an encoder,
+  whose attention layer sees both ways.
 
 Why the LayerNorm moved: in post-LN the residual path itself goes through a
 norm at every layer, so gradients to early layers shrink and deep models
@@ -48,6 +50,8 @@ def build_attention(config) -> MultiHeadAttention | nn.Module:
     relative = relative_positions(config)  # rotary or ALiBi; None for positions in the embeddings
     if relative is not None:
         kwargs["relative_positions"] = relative
+    if not config.bias:  # Llama, ModernBERT
+        kwargs["bias"] = False
     if config.attention == "multi_head":
         return MultiHeadAttention(**kwargs)
     attention = ATTENTIONS.build(config.attention, **kwargs)
@@ -64,6 +68,8 @@ def build_feedforward(config) -> FeedForward | nn.Module:
     """The feed-forward layer: ``FeedForward`` unless ``config.feedforward`` names another."""
     kwargs = dict(hidden_size=config.hidden_size, intermediate_size=config.intermediate_size,
                   activation=config.activation, dropout=config.hidden_dropout)
+    if not config.bias:
+        kwargs["bias"] = False
     if config.feedforward == "mlp":
         return FeedForward(**kwargs)
     return FEEDFORWARDS.build(config.feedforward, **kwargs)
@@ -71,6 +77,8 @@ def build_feedforward(config) -> FeedForward | nn.Module:
 
 class _Block(nn.Module):
     """What both blocks share: the sub-layers and the named hook points."""
+
+    pre_ln = False  # True: the norms come before attention and the feed-forward (the model adds a final norm)
 
     def __init__(self, config) -> None:
         super().__init__()
@@ -117,6 +125,8 @@ class EncoderBlock(_Block):
 class DecoderBlock(_Block):
     """GPT-2-style pre-LN block: ``(b t c) -> (b t c)``."""
 
+    pre_ln = True
+
     def forward(
         self,
         x: torch.Tensor,
@@ -141,3 +151,11 @@ class DecoderBlock(_Block):
         if hooked:
             x = self.hook_resid_post(x)
         return x, weights
+
+
+class PreLNEncoderBlock(DecoderBlock):
+    """ModernBERT's block: GPT-2's pre-LN order in an encoder, ``(b t c) -> (b t c)``.
+
+    Nothing in the block makes a decoder causal: the attention layer does (``config.causal``),
+    and a BERT config builds it bidirectional. So the encoder borrows the decoder's order.
+    """

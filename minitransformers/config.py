@@ -16,6 +16,10 @@ BERT ``tiny``       2      64      2       128       ~0.2 M
 BERT ``mini``       4     256      4       256       ~5.4 M
 BERT ``bert-base`` 12     768     12       512       ~110 M
 =============  ======  ======  =====  ========  ==========
+
+Newer architectures are these models with parts swapped, each swap one
+field: ``LLAMA_SWAPS`` (GPT -> Llama) and ``MODERNBERT_SWAPS`` (BERT ->
+ModernBERT) list them.
 """
 
 from __future__ import annotations
@@ -92,7 +96,14 @@ class TransformerConfig:
     norm: Component = "layernorm"
     feedforward: Component = "mlp"
     block: Component = "encoder"
-    extra: dict = field(default_factory=dict)  # free-form options for custom components
+    bias: bool = True  # False: no biases in the linear layers and no shift in LayerNorm (Llama, ModernBERT)
+    # A stack that alternates attention kinds (ModernBERT): blocks 0, n, 2n, ... are built from this config,
+    # the blocks in between from it with `local_layers` applied (see layer_config). None: every block alike.
+    global_every: int | None = None
+    local_layers: dict = field(default_factory=dict)
+    # Free-form options for components: "attention_kwargs" (e.g. {"n_kv_heads": 2} for grouped-query,
+    # {"window": 8} for sliding windows) and "positional_kwargs" (e.g. {"base": 500000.0} for rotary).
+    extra: dict = field(default_factory=dict)
 
     PRESETS: ClassVar[dict] = {}  # filled in by subclasses
     causal: ClassVar[bool] = False  # True: each token sees only the tokens before it (GPT)
@@ -103,12 +114,15 @@ class TransformerConfig:
     SIZE_FIELDS: ClassVar[tuple[str, ...]] = (
         "vocab_size", "hidden_size", "n_layers", "n_heads", "intermediate_size", "max_positions",
     )
+    MAY_BE_ZERO: ClassVar[tuple[str, ...]] = ()  # size fields where 0 means "this part is absent"
+    # What local_layers may change: the parts of a block, not the sizes every block shares.
+    LAYER_FIELDS: ClassVar[tuple[str, ...]] = ("attention", "feedforward", "norm", "extra")
 
     def __post_init__(self) -> None:
         if self.intermediate_size is None:
             self.intermediate_size = 4 * self.hidden_size if _is_int(self.hidden_size) else None
         for name in self.SIZE_FIELDS:
-            check_int(name, getattr(self, name))
+            check_int(name, getattr(self, name), low=0 if name in self.MAY_BE_ZERO else 1)
         if self.hidden_size % self.n_heads != 0:
             raise ValueError(
                 f"hidden_size={self.hidden_size} must be divisible by n_heads={self.n_heads} "
@@ -122,8 +136,9 @@ class TransformerConfig:
         if self.attn_impl not in ATTENTION_IMPLS:
             raise ValueError(f"attn_impl must be one of {ATTENTION_IMPLS}, got {self.attn_impl!r}")
         check_activation(self.activation)  # a ValueError listing the choices
-        if not isinstance(self.fused_qkv, bool):
-            raise TypeError(f"fused_qkv must be True or False, got {self.fused_qkv!r}")
+        for name in ("fused_qkv", "bias"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         for name in REGISTRIES:
             value = getattr(self, name)
             if not (isinstance(value, str) and value) and not callable(value):
@@ -132,7 +147,46 @@ class TransformerConfig:
             raise TypeError(f"extra must be a dict, got {type(self.extra).__name__}")
         for name in self.token_id_fields():
             check_token_id(name, getattr(self, name), self.vocab_size)
+        self._check_layers()
         self._check_size()
+
+    def _check_layers(self) -> None:
+        if not isinstance(self.local_layers, dict):
+            raise TypeError(f"local_layers must be a dict of config changes, got {type(self.local_layers).__name__}")
+        if self.global_every is None:
+            if self.local_layers:
+                raise ValueError(
+                    f"local_layers={self.local_layers!r} is given but global_every is None, so no block is local; "
+                    f"set global_every=n to build blocks 0, n, 2n, ... globally and the others with these changes"
+                )
+            return
+        check_int("global_every", self.global_every)
+        unknown = sorted(set(self.local_layers) - set(self.LAYER_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"local_layers may change {list(self.LAYER_FIELDS)} of a block, got {unknown}; sizes are "
+                f"the same in every block"
+            )
+        if not isinstance(self.local_layers.get("extra", {}), dict):
+            raise TypeError(f"local_layers['extra'] must be a dict, got {self.local_layers['extra']!r}")
+        self._local_config()  # builds, and so checks, the local blocks' config
+
+    def layer_config(self, index: int) -> "TransformerConfig":
+        """The config block ``index`` is built from: this one, except in a stack of global and local blocks.
+
+        With ``global_every=n``, blocks ``0, n, 2n, ...`` attend globally (this config) and every
+        other block is built from this config with ``local_layers`` applied; ``extra`` is merged
+        key by key, so the local blocks can carry their own attention and positional options.
+        """
+        if self.global_every is None or index % self.global_every == 0:
+            return self
+        return self._local_config()
+
+    def _local_config(self) -> "TransformerConfig":
+        changes = dict(self.local_layers)
+        if "extra" in changes:
+            changes["extra"] = {**self.extra, **changes["extra"]}
+        return self.replace(**changes, global_every=None, local_layers={})
 
     def token_id_fields(self) -> tuple[str, ...]:
         """The fields that hold special token ids."""
@@ -222,7 +276,7 @@ class TransformerConfig:
 class BertConfig(TransformerConfig):
     """mini-BERT: a bidirectional encoder stack with token, position and segment embeddings."""
 
-    type_vocab_size: int = 2  # segments: sentence A and sentence B
+    type_vocab_size: int = 2  # segments: sentence A and sentence B; 0: no segment embeddings (ModernBERT)
     num_labels: int = 2  # for BertForSequenceClassification
     classifier_dropout: float | None = None  # None: use hidden_dropout
     block: Component = "encoder"
@@ -234,6 +288,7 @@ class BertConfig(TransformerConfig):
                           max_positions=512),
     }
     SIZE_FIELDS: ClassVar[tuple[str, ...]] = (*TransformerConfig.SIZE_FIELDS, "type_vocab_size", "num_labels")
+    MAY_BE_ZERO: ClassVar[tuple[str, ...]] = ("type_vocab_size",)
 
     def parameter_parts(self) -> dict[str, tuple[int, tuple[str, ...]]]:
         c = self.hidden_size
@@ -260,6 +315,7 @@ class GPTConfig(TransformerConfig):
     eos_token_id: int | None = None
     block: Component = "decoder"
     fused_qkv: bool = True
+    tied_head: bool = True  # the LM head is the token-embedding matrix (GPT-2); False: its own matrix (Llama)
 
     causal: ClassVar[bool] = True
     PRESETS: ClassVar[dict] = {
@@ -269,5 +325,36 @@ class GPTConfig(TransformerConfig):
                      max_positions=1024, bos_token_id=50256, eos_token_id=50256),
     }
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.tied_head, bool):
+            raise TypeError(f"tied_head must be True or False, got {self.tied_head!r}")
+
     def token_id_fields(self) -> tuple[str, ...]:
         return ("pad_token_id", "bos_token_id", "eos_token_id")
+
+
+# What changed since GPT-2: Llama is a GPT with these six parts swapped, in the order a lesson
+# can swap them one at a time (``GPTConfig.preset("tiny", **LLAMA_SWAPS)``). Grouped-query
+# attention shares key/value heads once ``extra={"attention_kwargs": {"n_kv_heads": g}}`` says
+# how many; without it every query head keeps its own (``g = n_heads``).
+LLAMA_SWAPS: dict[str, Any] = {
+    "positional": "rotary",  # positions turn queries and keys (components/rotary.py); no position table
+    "norm": "rmsnorm",  # pre-RMSNorm: LayerNorm without the centring and the shift (components/rmsnorm.py)
+    "feedforward": "swiglu",  # a gated MLP (components/swiglu.py)
+    "attention": "grouped_query",  # query heads share key/value heads (components/grouped_query.py)
+    "bias": False,  # no biases anywhere
+    "tied_head": False,  # the LM head has its own matrix
+}
+
+# What changed since BERT: ModernBERT is a BERT with these parts swapped. Its alternation of
+# global and local attention also needs ``global_every`` and ``local_layers``, for example
+# ``global_every=3, local_layers={"attention": "sliding_window",
+# "extra": {"attention_kwargs": {"window": 65}}}`` (each token sees 64 neighbours on each side).
+MODERNBERT_SWAPS: dict[str, Any] = {
+    "block": "pre_ln_encoder",  # pre-LN, with the embedding norm kept and a final norm added (blocks.py)
+    "feedforward": "geglu",  # a GELU-gated MLP (components/geglu.py)
+    "positional": "rotary",  # rotary positions (components/rotary.py)
+    "type_vocab_size": 0,  # no segment embeddings
+    "bias": False,  # no biases in linear layers, no shift in the norms
+}

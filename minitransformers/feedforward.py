@@ -23,12 +23,13 @@ ACTIVATIONS = {
     "gelu": F.gelu,
     "gelu_tanh": partial(F.gelu, approximate="tanh"),
     "relu": F.relu,
+    "silu": F.silu,  # x * sigmoid(x), also called swish: the gate of SwiGLU (Llama)
 }
 __all__ = ["ACTIVATIONS", "ACTIVATION_ALIASES", "FeedForward", "get_activation"]
 
 
 def get_activation(name: str):
-    """Look up an activation function by name (``gelu``, ``gelu_tanh``, ``relu`` or an HF alias)."""
+    """Look up an activation function by name (``gelu``, ``gelu_tanh``, ``relu``, ``silu`` or an HF alias)."""
     return ACTIVATIONS[check_activation(name)]
 
 
@@ -36,13 +37,14 @@ class FeedForward(nn.Module):
     """``(b t c) -> (b t c)``: expand to ``intermediate_size``, activate, contract, dropout."""
 
     def __init__(
-        self, hidden_size: int, intermediate_size: int, activation: str = "gelu", dropout: float = 0.0
+        self, hidden_size: int, intermediate_size: int, activation: str = "gelu", dropout: float = 0.0,
+        bias: bool = True,
     ) -> None:
         super().__init__()
-        self.expand = nn.Linear(hidden_size, intermediate_size)
+        self.expand = nn.Linear(hidden_size, intermediate_size, bias=bias)
         self.activation_name = activation
         self.activation = get_activation(activation)
-        self.contract = nn.Linear(intermediate_size, hidden_size)
+        self.contract = nn.Linear(intermediate_size, hidden_size, bias=bias)
         self.dropout = nn.Dropout(dropout)
         self.hook_hidden = HookPoint()  # (b t intermediate), after the activation
 

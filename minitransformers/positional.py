@@ -92,6 +92,8 @@ def build_positions(config) -> nn.Module:
     return POSITIONALS.build(
         config.positional, hidden_size=config.hidden_size, max_positions=config.max_positions,
         n_heads=config.n_heads,
+        # A scheme's own options, e.g. {"base": 500000.0} for rotary (Llama 3).
+        **config.extra.get("positional_kwargs", {}),
     )
 
 

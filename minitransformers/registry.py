@@ -33,7 +33,7 @@ from torch import nn
 # Attention implementations: the hand-written maths, or torch's fused kernel.
 ATTENTION_IMPLS = ("manual", "sdpa")
 # Activation functions by name; the aliases are other spellings found in Hugging Face config files.
-ACTIVATION_NAMES = ("gelu", "gelu_tanh", "relu")
+ACTIVATION_NAMES = ("gelu", "gelu_tanh", "relu", "silu")
 ACTIVATION_ALIASES = {"gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "gelu_fast": "gelu_tanh"}
 
 
@@ -134,10 +134,12 @@ NORMS = Registry("norm", {
 FEEDFORWARDS = Registry("feedforward", {
     "mlp": f"{_PKG}.feedforward:FeedForward",
     "swiglu": f"{_PKG}.components.swiglu:SwiGLUFeedForward",
+    "geglu": f"{_PKG}.components.geglu:GeGLUFeedForward",
 })
 BLOCKS = Registry("block", {
     "encoder": f"{_PKG}.blocks:EncoderBlock",
     "decoder": f"{_PKG}.blocks:DecoderBlock",
+    "pre_ln_encoder": f"{_PKG}.blocks:PreLNEncoderBlock",
 })
 
 # Config field -> the registry that resolves it.
@@ -160,7 +162,10 @@ def layer_norm(hidden_size: int, eps: float = 1e-12) -> nn.Module:
 
 
 def build_norm(config) -> nn.Module:
-    """The norm ``config.norm`` names, over the model width ``c``: usually ``nn.LayerNorm``."""
+    """The norm ``config.norm`` names, over the model width ``c``: usually ``nn.LayerNorm``.
+
+    ``config.bias=False`` drops LayerNorm's shift; other norms (RMSNorm) have none to drop.
+    """
     if config.norm == "layernorm":
-        return nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        return nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps, bias=config.bias)
     return NORMS.build(config.norm, hidden_size=config.hidden_size, eps=config.layer_norm_eps)

@@ -19,6 +19,7 @@ from minitransformers import (
 )
 from minitransformers.components import (
     ALiBiPositions,
+    GeGLUFeedForward,
     GroupedQueryAttention,
     RMSNorm,
     RotaryPositions,
@@ -169,7 +170,7 @@ def test_rmsnorm_matches_torch_and_ignores_scale_but_not_shift():
 # --- SwiGLU -------------------------------------------------------------------------------------
 
 def test_swiglu_is_a_silu_gated_mlp():
-    ff = SwiGLUFeedForward(hidden_size=8, intermediate_size=12)
+    ff = SwiGLUFeedForward(hidden_size=8, intermediate_size=12, bias=False)
     x = torch.randn(2, 3, 8)
     gate = x @ ff.gate.weight.T
     expected = ((gate * torch.sigmoid(gate)) * (x @ ff.expand.weight.T)) @ ff.contract.weight.T
@@ -178,6 +179,19 @@ def test_swiglu_is_a_silu_gated_mlp():
         ff.gate.weight.zero_()  # silu(0) = 0: a closed gate lets nothing through
     assert torch.all(ff(x) == 0)
     assert_cache_matches_full(tiny_gpt(feedforward="swiglu"))
+    assert tiny_gpt(feedforward="swiglu").gpt.blocks[0].feedforward.gate.bias is not None  # biases: bias=False
+
+
+@pytest.mark.parametrize("activation, approximate", [("gelu", "none"), ("gelu_tanh", "tanh")])
+def test_geglu_is_a_gelu_gated_mlp_following_the_config_activation(activation, approximate):
+    ff = GeGLUFeedForward(hidden_size=8, intermediate_size=12, activation=activation)
+    x = torch.randn(2, 3, 8)
+    gate, value = x @ ff.gate.weight.T + ff.gate.bias, x @ ff.expand.weight.T + ff.expand.bias
+    expected = (F.gelu(gate, approximate=approximate) * value) @ ff.contract.weight.T + ff.contract.bias
+    torch.testing.assert_close(ff(x), expected)
+    model = tiny_gpt(feedforward="geglu", activation=activation)
+    assert isinstance(model.gpt.blocks[0].feedforward, GeGLUFeedForward)
+    assert_cache_matches_full(model)
 
 
 # --- grouped-query attention --------------------------------------------------------------------
@@ -264,7 +278,8 @@ def test_sliding_window_in_bert_looks_both_ways():
 
 @pytest.mark.parametrize("choice", [
     {"positional": "rotary"}, {"positional": "alibi"}, {"positional": "sinusoidal"}, {"norm": "rmsnorm"},
-    {"feedforward": "swiglu"}, {"attention": "multi_query"}, {"attention": "sliding_window"},
+    {"feedforward": "swiglu"}, {"feedforward": "geglu"}, {"attention": "multi_query"},
+    {"attention": "sliding_window"},
 ])
 def test_every_example_gets_gradients_in_gpt_and_bert(choice):
     ids = torch.randint(0, 50, (2, 6))

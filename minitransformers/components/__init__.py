@@ -11,6 +11,7 @@ file                          registry         name
 ``alibi.py``                  POSITIONALS      ``"alibi"`` (acts inside attention)
 ``rmsnorm.py``                NORMS            ``"rmsnorm"``
 ``swiglu.py``                 FEEDFORWARDS     ``"swiglu"``
+``geglu.py``                  FEEDFORWARDS     ``"geglu"``
 ``grouped_query.py``          ATTENTIONS       ``"grouped_query"``, ``"multi_query"``
 ``sliding_window.py``         ATTENTIONS       ``"sliding_window"``
 ============================  ===============  =====================
@@ -19,6 +20,7 @@ Example: ``GPTConfig.preset("tiny", positional="rotary", norm="rmsnorm", feedfor
 """
 
 from .alibi import ALiBiPositions, alibi_slopes
+from .geglu import GeGLUFeedForward
 from .grouped_query import GroupedQueryAttention, grouped_query, multi_query
 from .rmsnorm import RMSNorm
 from .rotary import RotaryPositions, rotate_pairs
@@ -27,7 +29,7 @@ from .sliding_window import SlidingWindowAttention, window_mask
 from .swiglu import SwiGLUFeedForward
 
 __all__ = [
-    "ALiBiPositions", "GroupedQueryAttention", "RMSNorm", "RotaryPositions", "SinusoidalPositions",
+    "ALiBiPositions", "GeGLUFeedForward", "GroupedQueryAttention", "RMSNorm", "RotaryPositions", "SinusoidalPositions",
     "SlidingWindowAttention", "SwiGLUFeedForward", "alibi_slopes", "grouped_query", "multi_query", "rotate_pairs",
     "sinusoidal_vectors", "window_mask",
 ]

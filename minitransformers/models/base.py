@@ -127,7 +127,8 @@ class TransformerModel(nn.Module):
                 nn.init.normal_(module.weight, mean=0.0, std=std)
             elif isinstance(module, nn.LayerNorm):
                 nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+                if module.bias is not None:  # None with config.bias=False
+                    nn.init.zeros_(module.bias)
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Number of parameters; tied weights (one tensor used twice) count once."""

@@ -34,14 +34,20 @@ class BertEmbeddings(nn.Module):
             config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id
         )
         self.positional = build_positions(config)  # LearnedPositions unless the config names another
-        self.segment_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        # ModernBERT has no segments (type_vocab_size=0), so no table for them.
+        self.segment_embeddings = (
+            nn.Embedding(config.type_vocab_size, config.hidden_size) if config.type_vocab_size else None
+        )
         self.norm = build_norm(config)
         self.dropout = nn.Dropout(config.hidden_dropout)
 
     def forward(
         self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, positions: torch.Tensor
     ) -> torch.Tensor:
-        x = self.token_embeddings(input_ids) + self.segment_embeddings(token_type_ids) + self.positional(positions)
+        x = self.token_embeddings(input_ids)
+        if self.segment_embeddings is not None:
+            x = x + self.segment_embeddings(token_type_ids)
+        x = x + self.positional(positions)
         return self.dropout(self.norm(x))
 
 
@@ -66,10 +72,19 @@ class BertModel(TransformerModel):
         self.config = config
         self.embeddings = BertEmbeddings(config)
         self.hook_embeddings = HookPoint()  # (b t c), the input to block 0
+        # layer_config(i) is the config itself, unless global and local blocks alternate (ModernBERT).
         if config.block == "encoder":
-            self.blocks = nn.ModuleList(EncoderBlock(config) for _ in range(config.n_layers))
+            self.blocks = nn.ModuleList(EncoderBlock(config.layer_config(i)) for i in range(config.n_layers))
         else:
-            self.blocks = nn.ModuleList(BLOCKS.build(config.block, config=config) for _ in range(config.n_layers))
+            self.blocks = nn.ModuleList(
+                BLOCKS.build(config.block, config=config.layer_config(i)) for i in range(config.n_layers)
+            )
+        self.final_norm = None
+        if getattr(self.blocks[0], "pre_ln", False):
+            # Pre-LN blocks (ModernBERT) leave the residual stream un-normalised: one norm at the end, as
+            # in GPT. The embeddings are normalised already, so ModernBERT's first block skips its own.
+            self.blocks[0].attention_norm = nn.Identity()
+            self.final_norm = build_norm(config)
         self.pooler = BertPooler(config) if add_pooling_layer else None
         self.init_weights()
 
@@ -93,6 +108,9 @@ class BertModel(TransformerModel):
                 raise ValueError(
                     f"token_type_ids has shape {tuple(token_type_ids.shape)}, expected {(b, t)} like input_ids"
                 )
+            if config.type_vocab_size == 0:
+                raise ValueError("token_type_ids given, but this model has no segment embeddings "
+                                 "(type_vocab_size=0, as ModernBERT): leave token_type_ids out")
             check_ids("token_type_ids", token_type_ids, config.type_vocab_size, "the segment ids")
         if position_ids is None:
             positions = default_positions(b, t, device=input_ids.device)
@@ -109,6 +127,9 @@ class BertModel(TransformerModel):
             x, weights = block(x, mask, positions, output_attentions=output_attentions)
             hidden_states.append(x)
             attentions.append(weights)
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+            hidden_states[-1] = x  # as in GPT: the last hidden state listed is the normalised one
         return ModelOutput(
             last_hidden_state=x,
             pooler_output=self.pooler(x) if self.pooler is not None else None,

@@ -29,7 +29,7 @@ class BertMLMHead(nn.Module):
 
     def __init__(self, config: BertConfig, token_embeddings: nn.Embedding) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size, bias=config.bias)
         self.activation = get_activation(config.activation)
         self.norm = build_norm(config)
         self.decoder = nn.Linear(config.hidden_size, config.vocab_size)

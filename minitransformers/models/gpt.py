@@ -35,10 +35,13 @@ class GPTModel(TransformerModel):
         self.positional = build_positions(config)  # LearnedPositions unless the config names another
         self.dropout = nn.Dropout(config.hidden_dropout)
         self.hook_embeddings = HookPoint()  # (b t c), the input to block 0
+        # layer_config(i) is the config itself, unless global and local blocks alternate (config.global_every).
         if config.block == "decoder":
-            self.blocks = nn.ModuleList(DecoderBlock(config) for _ in range(config.n_layers))
+            self.blocks = nn.ModuleList(DecoderBlock(config.layer_config(i)) for i in range(config.n_layers))
         else:
-            self.blocks = nn.ModuleList(BLOCKS.build(config.block, config=config) for _ in range(config.n_layers))
+            self.blocks = nn.ModuleList(
+                BLOCKS.build(config.block, config=config.layer_config(i)) for i in range(config.n_layers)
+            )
         # Pre-LN blocks leave the residual stream un-normalised; normalise once at the end.
         self.final_norm = build_norm(config)
         self.init_weights()
@@ -103,7 +106,8 @@ class GPTLMHeadModel(TransformerModel):
     """mini-GPT with its language-model head: ``input_ids (b t)`` -> next-token ``logits (b t v)``.
 
     The head is tied to the token embeddings: the score of word ``w`` is the
-    dot product of the hidden state with ``w``'s embedding.
+    dot product of the hidden state with ``w``'s embedding. Llama unties
+    them (``config.tied_head=False``): the head then has its own matrix.
     """
 
     config_class = GPTConfig
@@ -113,7 +117,10 @@ class GPTLMHeadModel(TransformerModel):
         self.config = config
         self.gpt = GPTModel(config)
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
-        self.lm_head.weight = self.gpt.token_embeddings.weight
+        if config.tied_head:
+            self.lm_head.weight = self.gpt.token_embeddings.weight
+        else:
+            nn.init.normal_(self.lm_head.weight, mean=0.0, std=config.initializer_range)
 
     def forward(
         self,

@@ -4,6 +4,11 @@ Read in order: ``config_mapping`` (config names) -> ``bert_names`` and
 ``gpt2_names`` (tensor names) -> ``reading`` (safe file reading) ->
 ``loading`` / ``saving``. ``hub`` resolves names like ``"gpt2"``;
 ``known`` finds checkpoints installed on this machine.
+
+The same classes read newer architectures built from swapped parts:
+``llama_config`` and ``llama_names`` (a GPT with Llama's parts),
+``modernbert_config`` and ``modernbert_names`` (a BERT with ModernBERT's);
+``families`` picks the tables for a checkpoint or a model.
 """
 
 from .config_mapping import (

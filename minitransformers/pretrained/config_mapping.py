@@ -81,7 +81,7 @@ GPT2_UNSUPPORTED = {
 }
 
 # Our activation name -> the name transformers uses for the same function.
-ACTIVATION_TO_HF = {"gelu": "gelu", "gelu_tanh": "gelu_new", "relu": "relu"}
+ACTIVATION_TO_HF = {"gelu": "gelu", "gelu_tanh": "gelu_new", "relu": "relu", "silu": "silu"}
 
 
 def _check_model_type(hf: dict[str, Any], expected: str, arch_prefix: str, family: str) -> None:
@@ -95,8 +95,8 @@ def _check_model_type(hf: dict[str, Any], expected: str, arch_prefix: str, famil
     if found != expected:
         raise CheckpointError(
             f"this checkpoint is a {found!r} model, but {family} reads model_type={expected!r} "
-            f"checkpoints only; use the matching class (BERT classes read 'bert', GPT classes "
-            f"read 'gpt2') or a checkpoint of the right architecture"
+            f"checkpoints only; use the matching class (BERT classes read 'bert' and 'modernbert', GPT "
+            f"classes read 'gpt2' and 'llama') or a checkpoint of the right architecture"
         )
 
 
@@ -150,17 +150,49 @@ def gpt_config_from_hf(hf: dict[str, Any]) -> GPTConfig:
     return _build(GPTConfig, _translate(hf, GPT2_CONFIG_KEYS, GPT2_DEFAULTS), GPT2_CONFIG_KEYS)
 
 
-def _check_saveable(config: TransformerConfig, block: str, fused_qkv: bool) -> None:
-    """Only the standard architecture has a Hugging Face equivalent."""
-    standard = {"attention": "multi_head", "positional": "learned", "norm": "layernorm",
-                "feedforward": "mlp", "block": block, "fused_qkv": fused_qkv}
-    different = {k: getattr(config, k) for k, v in standard.items() if getattr(config, k) != v}
+def differences(config: TransformerConfig, standard: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``config`` that differ from ``standard``, with their values in ``config``."""
+    return {k: getattr(config, k) for k, v in standard.items() if getattr(config, k) != v}
+
+
+def refuse_differences(config: TransformerConfig, standard: dict[str, Any], hf_classes: str) -> None:
+    """Raise if ``config`` is not what ``hf_classes`` can hold."""
+    different = differences(config, standard)
     if different:
         raise CheckpointError(
             f"cannot save in Hugging Face format: the config uses non-standard components {different}, "
-            f"which transformers' classes do not have (standard: {standard}); "
+            f"which {hf_classes} do not have (standard: {standard}); "
             f"save the weights with torch.save(model.state_dict(), path) instead"
         )
+
+
+def _standard(block: str, fused_qkv: bool, config: TransformerConfig) -> dict[str, Any]:
+    standard = {"attention": "multi_head", "positional": "learned", "norm": "layernorm",
+                "feedforward": "mlp", "block": block, "fused_qkv": fused_qkv, "bias": True, "global_every": None}
+    if isinstance(config, GPTConfig):
+        standard["tied_head"] = True
+    return standard
+
+
+def bert_differences(config: BertConfig) -> dict[str, Any]:
+    """What a BERT config has that transformers' BERT classes cannot hold (empty: it can be saved)."""
+    different = differences(config, _standard("encoder", False, config))
+    if config.type_vocab_size == 0:
+        different["type_vocab_size"] = 0
+    return different
+
+
+def gpt2_differences(config: GPTConfig) -> dict[str, Any]:
+    """What a GPT config has that transformers' GPT-2 classes cannot hold (empty: it can be saved)."""
+    return differences(config, _standard("decoder", True, config))
+
+
+def _check_saveable(config: TransformerConfig, block: str, fused_qkv: bool) -> None:
+    """Only the standard architecture has a Hugging Face equivalent."""
+    refuse_differences(config, _standard(block, fused_qkv, config), "transformers' classes")
+    if block == "encoder" and config.type_vocab_size == 0:
+        raise CheckpointError("cannot save a BERT without segment embeddings (type_vocab_size=0) as a Hugging "
+                              "Face BERT, whose classes always have them")
     name = ACTIVATION_ALIASES.get(config.activation, config.activation)
     if name not in ACTIVATION_TO_HF:
         raise CheckpointError(f"activation {config.activation!r} has no Hugging Face name")

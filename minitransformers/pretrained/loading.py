@@ -7,7 +7,7 @@ returned:
    into our config (``config_mapping.py``);
 2. read the weights safely (``reading.py``);
 3. build a *fresh* model and work out, with the name table
-   (``bert_names.py`` / ``gpt2_names.py``), which checkpoint tensor goes
+   (``bert_names.py``, ``gpt2_names.py``, ...), which checkpoint tensor goes
    where, collecting every problem (missing, unexpected, wrong shape);
 4. only if that succeeds, copy the tensors in and return the model.
 
@@ -34,7 +34,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .families import family_of
+from .families import families_of, family_for_checkpoint
 from .hub import resolve_checkpoint_dir
 from .preflight import check_dtypes, check_sizes
 from .name_table import NameTable, expected_hf_shape, to_ours
@@ -61,9 +61,10 @@ def load_pretrained(
     move the model at the end. The report of what was loaded is
     ``model.loading_report``.
     """
-    family = family_of(model_class)
+    families_of(model_class)  # a class with no Hugging Face counterpart is refused before any file is read
     directory = resolve_checkpoint_dir(path)
     hf_config = read_config(directory)
+    family = family_for_checkpoint(model_class, hf_config)  # by model_type: BERT or ModernBERT, GPT-2 or Llama
     config = family.config_from_hf(hf_config)
     checkpoint = read_state_dict(directory)
     check_sizes(family.name, config, checkpoint, str(directory))  # before the model allocates anything
@@ -96,8 +97,10 @@ def _override(config, overrides: dict[str, Any]):
     return config.replace(**overrides)
 
 
-# The top-level names of the task heads transformers saves beside the body (BERT and GPT-2 classes).
-KNOWN_HEADS = ("cls.", "classifier.", "qa_outputs.", "lm_head.", "score.", "multiple_choice_head.")
+# The top-level names of the task heads transformers saves beside the body (BERT, GPT-2, Llama and
+# ModernBERT classes: ModernBERT's masked-LM head is "head." and "decoder.").
+KNOWN_HEADS = ("cls.", "classifier.", "qa_outputs.", "lm_head.", "score.", "multiple_choice_head.", "head.",
+               "decoder.")
 
 
 def _is_known_head(table: NameTable, key: str, prefixed: bool) -> bool:

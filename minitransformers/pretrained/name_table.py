@@ -1,7 +1,8 @@
 """``NameTable``: for one of our models, where each of its tensors lives in a Hugging Face checkpoint.
 
-The tables themselves are in ``bert_names.py`` and ``gpt2_names.py``; this
-file holds the shape they share and the few rules that apply to both.
+The tables themselves are in ``bert_names.py``, ``gpt2_names.py``,
+``llama_names.py`` and ``modernbert_names.py``; this file holds the shape
+they share and the few rules that apply to all.
 
 A Hugging Face checkpoint saved from a *task* model (``BertForPreTraining``,
 ``GPT2LMHeadModel``) puts the model body under a prefix (``bert.``,
@@ -21,6 +22,19 @@ from einops import rearrange
 
 
 @dataclass(frozen=True)
+class Layout:
+    """The same numbers in another order: einops patterns for the checkpoint's side and ours.
+
+    ``Layout("(h two f) ...", "(h f two) ...", (("f", 4),))`` reads rows stored
+    as two halves per head as interleaved pairs (see ``llama_names.py``).
+    """
+
+    theirs: str
+    ours: str
+    sizes: tuple[tuple[str, int], ...] = ()  # the axis sizes einops cannot infer
+
+
+@dataclass(frozen=True)
 class Entry:
     """One of our tensors and its name in a Hugging Face checkpoint."""
 
@@ -29,6 +43,9 @@ class Entry:
     in_body: bool  # True: gets the body prefix in a checkpoint saved from a task model
     transposed: bool = False  # GPT-2's Conv1D stores weights (in, out); nn.Linear wants (out, in)
     head: bool = False  # part of a task head or the pooler: may be absent from a body checkpoint
+    # (i, n): ours is the i-th of n equal blocks of rows of their tensor, where they fuse matrices we keep apart.
+    part: tuple[int, int] | None = None
+    layout: Layout | None = None  # the checkpoint orders the numbers differently (applied after `part`)
 
 
 @dataclass
@@ -74,18 +91,58 @@ class NameTable:
 
 
 def to_ours(tensor: torch.Tensor, entry: Entry) -> torch.Tensor:
-    """A checkpoint tensor in the layout our module wants."""
-    return rearrange(tensor, "i o -> o i") if entry.transposed else tensor
+    """A checkpoint tensor (its part, for a fused one) in the layout our module wants."""
+    if entry.part is not None:
+        index, count = entry.part
+        tensor = rearrange(tensor, "(n rows) ... -> n rows ...", n=count)[index]
+    if entry.transposed:
+        tensor = rearrange(tensor, "i o -> o i")
+    if entry.layout is not None:
+        tensor = rearrange(tensor, f"{entry.layout.theirs} -> {entry.layout.ours}", **dict(entry.layout.sizes))
+    return tensor
 
 
 def to_theirs(tensor: torch.Tensor, entry: Entry) -> torch.Tensor:
-    """One of our tensors in the layout the checkpoint stores."""
+    """One of our tensors in the layout the checkpoint stores (its part of a fused tensor: see ``join_parts``)."""
+    if entry.layout is not None:
+        tensor = rearrange(tensor, f"{entry.layout.ours} -> {entry.layout.theirs}", **dict(entry.layout.sizes))
     return rearrange(tensor, "o i -> i o") if entry.transposed else tensor
+
+
+def join_parts(pieces: dict[int, torch.Tensor]) -> torch.Tensor:
+    """The parts ``{i: rows}`` of one fused checkpoint tensor, stacked in order along the rows."""
+    return torch.cat([pieces[index] for index in sorted(pieces)])
 
 
 def expected_hf_shape(shape: torch.Size, entry: Entry) -> tuple[int, ...]:
     """The shape the checkpoint should have for one of our tensors of ``shape``."""
-    return tuple(reversed(shape)) if entry.transposed else tuple(shape)
+    shape = tuple(reversed(shape)) if entry.transposed else tuple(shape)
+    if entry.part is not None:
+        shape = (shape[0] * entry.part[1], *shape[1:])
+    return shape
+
+
+def module_entries(
+    state_keys: list[str], ours: str, theirs: str, modules: dict[str, str | Entry], **common,
+) -> list[Entry]:
+    """Entries for every tensor (``weight``, ``bias``) our model holds in the mapped modules.
+
+    ``modules`` maps our module name to theirs, or to an ``Entry`` template
+    whose ``ours``/``theirs`` are module names and whose ``part`` and
+    ``layout`` apply to each tensor. ``ours``/``theirs`` are prefixes such as
+    ``"gpt.blocks.3."`` and ``"layers.3."``. Only tensors the model has get an
+    entry: a layer built without biases (or without a norm) gets none for them.
+    """
+    entries = []
+    for mine, spec in modules.items():
+        template = spec if isinstance(spec, Entry) else Entry(mine, spec, in_body=True)
+        for key in state_keys:
+            if key.startswith(ours + mine + ".") and key.count(".") == (ours + mine).count(".") + 1:
+                tensor_name = key.rsplit(".", 1)[1]
+                entries.append(Entry(key, f"{theirs}{template.theirs}.{tensor_name}", **{
+                    "in_body": template.in_body, "part": template.part, "layout": template.layout, **common,
+                }))
+    return entries
 
 
 def layer_entries(

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import torch
 
 from .config_mapping import BERT_CONFIG_KEYS, GPT2_CONFIG_KEYS
+from .llama_config import LLAMA_CONFIG_KEYS
+from .modernbert_config import MODERNBERT_CONFIG_KEYS
 from .report import CheckpointError
 
 
@@ -55,6 +57,20 @@ LANDMARKS = {
          "intermediate_size": ("h.0.mlp.c_fc.weight", 1)},  # GPT-2's Conv1D: (in, out)
         re.compile(r"(?:^|\.)h\.(\d+)\."),
         GPT2_CONFIG_KEYS,
+    ),
+    "Llama": Landmarks(
+        "model.",
+        {"vocab_size": ("embed_tokens.weight", 0), "hidden_size": ("embed_tokens.weight", 1),
+         "intermediate_size": ("layers.0.mlp.down_proj.weight", 1)},
+        re.compile(r"(?:^|\.)layers\.(\d+)\."),
+        LLAMA_CONFIG_KEYS,
+    ),
+    "ModernBERT": Landmarks(
+        "model.",
+        {"vocab_size": ("embeddings.tok_embeddings.weight", 0), "hidden_size": ("embeddings.tok_embeddings.weight", 1),
+         "intermediate_size": ("layers.0.mlp.Wo.weight", 1)},
+        re.compile(r"(?:^|\.)layers\.(\d+)\."),
+        MODERNBERT_CONFIG_KEYS,
     ),
 }
 

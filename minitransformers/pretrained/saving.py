@@ -19,22 +19,27 @@ from pathlib import Path
 from safetensors.torch import save_file
 from torch import nn
 
-from .families import family_of
-from .name_table import to_theirs
+from .families import family_for_model
+from .name_table import join_parts, to_theirs
 
 
 def save_pretrained(model: nn.Module, path: str | Path) -> None:
     """Write ``config.json`` and ``model.safetensors`` for ``model`` into directory ``path``."""
-    family = family_of(type(model))
+    family = family_for_model(model)  # GPT-2 or Llama, BERT or ModernBERT: whichever holds the config's parts
     table = family.name_table(model)
     dtype = next(model.parameters()).dtype
-    hf_config = family.config_to_hf(model.config, table.architecture, dtype)
+    hf_config = family.config_to_hf(model.config, table.architecture, dtype)  # refuses parts it cannot hold
     state = model.state_dict()
-    # Contiguous CPU copies in the checkpoint's layout (GPT-2's Conv1D matrices are transposed).
-    tensors = {
-        table.hf_key(entry): to_theirs(state[entry.ours].detach(), entry).to("cpu").contiguous()
-        for entry in table.entries
-    }
+    # CPU copies in the checkpoint's layout (GPT-2's Conv1D matrices are transposed; fused
+    # matrices of Llama and ModernBERT are put together from our parts).
+    tensors, parts = {}, {}
+    for entry in table.entries:
+        tensor = to_theirs(state[entry.ours].detach(), entry).to("cpu")
+        if entry.part is None:
+            tensors[table.hf_key(entry)] = tensor.contiguous()
+        else:
+            parts.setdefault(table.hf_key(entry), {})[entry.part[0]] = tensor
+    tensors.update({key: join_parts(pieces).contiguous() for key, pieces in parts.items()})
     directory = Path(path).expanduser()
     directory.mkdir(parents=True, exist_ok=True)
     # Write each file under a temporary name and rename it, so an interrupted save
