@@ -18,7 +18,7 @@ quiet_interrupt_while_starting()  # Ctrl-C during the imports below: one line, n
 from .attention import MultiHeadAttention, attend, attention_scores, masked_softmax
 from .blocks import DecoderBlock, EncoderBlock
 from .body import find_body
-from .config import BertConfig, GPTConfig
+from .config import LLAMA_SWAPS, MODERNBERT_SWAPS, BertConfig, GPTConfig
 from .feedforward import FeedForward
 from .hook_points import HookPoint
 from .kv_cache import KVCache, new_cache
