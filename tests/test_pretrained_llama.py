@@ -103,6 +103,16 @@ def test_llama_checkpoint_matches_transformers(checkpoints, name, left):
         assert max_difference(ours.transpose(1, 2), theirs.transpose(1, 2), mask) < ATOL
 
 
+def test_the_fused_attention_path_gives_the_same_numbers(checkpoints):
+    reference, directory = checkpoints["gqa-2x4-2"]
+    model = GPTLMHeadModel.from_pretrained(directory, attn_impl="sdpa")
+    ids, mask, positions = padded_batch(CONFIGS["gqa-2x4-2"]["vocab_size"], left=True)
+    with torch.no_grad():
+        expected = reference(ids, attention_mask=mask, position_ids=positions).logits
+        found = model(ids, attention_mask=mask, position_ids=positions).logits
+    assert max_difference(found, expected, mask) < ATOL
+
+
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_greedy_generation_with_the_kv_cache_matches_transformers(checkpoints, name):
     reference, directory = checkpoints[name]

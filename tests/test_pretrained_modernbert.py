@@ -105,6 +105,15 @@ def test_modernbert_checkpoint_matches_transformers(checkpoints, name):
     assert torch.all(local[far] == 0) and torch.all(local[~far] > 0)
 
 
+def test_the_fused_attention_path_gives_the_same_numbers(checkpoints):
+    reference, directory = checkpoints["every-3rd-global"]
+    model = BertForMaskedLM.from_pretrained(directory, attn_impl="sdpa")
+    ids, mask = padded_batch(CONFIGS["every-3rd-global"]["vocab_size"])
+    with torch.no_grad():
+        assert max_difference(model(ids, attention_mask=mask).logits, reference(ids, attention_mask=mask).logits,
+                              mask) < ATOL
+
+
 def test_the_body_alone_equals_modernbert_model(checkpoints):
     reference, directory = checkpoints["every-3rd-global"]
     with pytest.raises(CheckpointError, match="(?s)pooler.dense.weight.*strict=False"):
@@ -137,16 +146,19 @@ def test_saved_modernbert_loads_in_transformers_with_the_same_logits(checkpoints
         assert torch.equal(again.state_dict()[key], tensor), key
 
 
-def test_a_bert_built_with_the_swaps_saves_as_a_modernbert(tmp_path):
+@pytest.mark.parametrize("every, types", [(2, ["full_attention", "sliding_attention"]), (None, ["full_attention"] * 2)])
+def test_a_bert_built_with_the_swaps_saves_as_a_modernbert(tmp_path, every, types):
     torch.manual_seed(0)
+    local = {"attention": "sliding_window", "extra": {"attention_kwargs": {"window": 3}}} if every else {}
     config = BertConfig.preset("tiny", vocab_size=60, n_heads=4, **MODERNBERT_SWAPS, hidden_dropout=0.0,
-                               attention_dropout=0.0, global_every=2, local_layers={
-                                   "attention": "sliding_window", "extra": {"attention_kwargs": {"window": 3}}})
+                               attention_dropout=0.0, global_every=every, local_layers=local)
     model = BertForMaskedLM(config).eval()
     assert not any(name.endswith(".bias") for name, _ in model.named_parameters() if "decoder" not in name)
     model.save_pretrained(tmp_path)
     theirs = transformers.ModernBertForMaskedLM.from_pretrained(tmp_path, attn_implementation="eager").eval()
-    assert theirs.config.local_attention == 4  # 2 neighbours on each side: our window of 3 counts the token
+    assert theirs.config.layer_types == types
+    if every:
+        assert theirs.config.local_attention == 4  # 2 neighbours on each side: our window of 3 counts the token
     ids = torch.randint(0, 60, (2, 9))
     with torch.no_grad():
         difference = (model(ids).logits - theirs(ids).logits).abs().max().item()

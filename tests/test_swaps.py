@@ -128,3 +128,11 @@ def test_the_standard_bert_keeps_its_parts():
     body = BertModel(BertConfig.preset("tiny"))
     assert body.final_norm is None and body.embeddings.segment_embeddings is not None
     assert "final_norm" not in repr(body)
+
+
+def test_swapped_configs_survive_the_round_trip_through_a_dict():
+    """Training checkpoints store configs with to_dict; the swaps and the layer pattern come back."""
+    bert = hybrid_bert().config
+    assert BertConfig.from_dict(bert.to_dict()) == bert
+    llama = GPTConfig.preset("tiny", **LLAMA_SWAPS, extra={"attention_kwargs": {"n_kv_heads": 1}})
+    assert GPTConfig.from_dict(llama.to_dict()) == llama

@@ -52,13 +52,17 @@ def rope_theta(hf: dict[str, Any], parameters: dict[str, Any] | None = None, whe
     """
     parameters = hf.get(where) if parameters is None else parameters
     scaling = hf.get("rope_scaling")
-    if scaling is not None and (scaling.get("rope_type") or scaling.get("type")) not in (None, "default"):
+    kind = (scaling.get("rope_type") or scaling.get("type")) if isinstance(scaling, dict) else scaling
+    if kind not in (None, "default"):
         raise CheckpointError(
             f"config.json sets rope_scaling={scaling!r}, but minitransformers' rotary positions are plain RoPE "
             f"(components/rotary.py); rotary scaling is not implemented (supported: rope_scaling=null)"
         )
     if parameters is None:
         return float(hf.get("rope_theta", DEFAULT_ROPE_THETA))
+    if not isinstance(parameters, dict):
+        raise CheckpointError(f"config.json sets {where}={parameters!r}; expected an object with rope_type and "
+                              f"rope_theta")
     kind = parameters.get("rope_type", parameters.get("type", "default"))
     if kind != "default":
         raise CheckpointError(

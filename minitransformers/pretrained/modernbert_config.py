@@ -150,7 +150,7 @@ def modernbert_config_to_hf(config: BertConfig, architecture: str, dtype) -> dic
         )
     hf = {theirs: getattr(config, ours) for theirs, ours in MODERNBERT_CONFIG_KEYS.items()}
     activation = ACTIVATION_TO_HF[ACTIVATION_ALIASES.get(config.activation, config.activation)]
-    every = config.global_every or config.n_layers
+    every = config.global_every or 1  # None: every block global
     window, local_base = _local(config) or (1, DEFAULT_THETAS[LOCAL])
     global_base = config.extra.get("positional_kwargs", {}).get("base", 10_000.0)
     hf.update(
