@@ -1,6 +1,6 @@
 """Transformer blocks: attention and a feed-forward network, each wrapped in a residual.
 
-Both blocks are built from the same parts; they differ in two choices.
+The blocks are built from the same parts; they differ in two choices.
 
 - **EncoderBlock** (BERT): *post*-LN. ``x = norm(x + attention(x))`` then
   ``x = norm(x + feedforward(x))``. Every token may see every other token.

@@ -95,7 +95,7 @@ def check_batch_values(batch: dict[str, torch.Tensor], config) -> None:
     """The value checks our models make on their inputs, for a whole batch (the Trainer's, on the CPU)."""
     if "input_ids" in batch:
         check_ids("input_ids", batch["input_ids"], config.vocab_size, "the vocabulary")
-    if "token_type_ids" in batch and hasattr(config, "type_vocab_size"):
+    if "token_type_ids" in batch and getattr(config, "type_vocab_size", 0):  # 0: the model says it has none
         check_ids("token_type_ids", batch["token_type_ids"], config.type_vocab_size, "the segment ids")
     if "attention_mask" in batch:
         check_mask_values(batch["attention_mask"])
