@@ -13,11 +13,23 @@ the test checks, after the run, that that output prints it word for word.
 So only quote numbers that the fast mode prints as the full run does (a
 fixed input through a fixed model, a seeded computation); for the others,
 let the cell print the sentence, and let the text say how to read it.
+
+**Verdicts.** A word that says how an output came out (`VERDICT`: "the
+guesses are *grammatical*", "the two tools name *different heads*", "it
+*lights up*", "mini-GPT *beats* mini-BERT") is a claim its output can
+contradict. A sentence that holds one must leave the verdict to the
+reader (a question, or a conditional: "see *whether* it lights up"), or
+stand beside a code cell (the nearest above or below) that prints the same
+word, computed from the output. Before the run the cells' source must
+hold the word (a fast check); after it, their printed output.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -37,6 +49,16 @@ NOTEBOOK_NAMES = [
     "08_inside_bert_and_gpt",
     "09_your_own_gpt",
 ]
+# Cells run around each notebook: record every top-level module the run imports or looks up (find_spec,
+# as minilm_path() does), and print them at the end, for the install check.
+RECORD_MODULES = """import builtins, importlib.abc, sys
+class _SeenModules(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        builtins.__seen_modules__.add(fullname.split(".")[0])  # then let the real finders find it
+builtins.__seen_modules__ = set()
+sys.meta_path.insert(0, _SeenModules())"""
+REPORT_MODULES = ("import builtins, json, sys\n"
+                  "print(json.dumps(sorted(builtins.__seen_modules__ | {m.split('.')[0] for m in sys.modules})))")
 CELL_TIMEOUT_S = 300  # one cell; a whole notebook takes well under a minute in fast mode
 
 
@@ -77,6 +99,55 @@ def misquoted_numbers(notebook: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
+# Verdict words: each says how an output came out (a fixed input through a trained model, a measurement).
+VERDICT = re.compile(
+    r"\b(grammatical|beats?|better than|worse than|wins?|outperforms?|different heads|same heads|lights? up|"
+    r"repeats?|drifts?|nonsense|poorly|barely|reads? back|do(?:es)? nothing|falls|changes a lot)\b",
+    flags=re.IGNORECASE,
+)
+# A sentence that asks, or says what its claim depends on, leaves the verdict to the reader.
+OPEN = re.compile(r"\?\W*$|\b(if|whether|unless|expected to|can|could|may|might|need not|tends? to|would)\b",
+                  flags=re.IGNORECASE)
+# A sentence ends at . ! or ? (not the "1." of a list item), at a list item, or at a blank line.
+SENTENCE_END = re.compile(r"(?<=\D[.!?])\s+(?=\S)|\n\s*(?=[-*]\s|\d+\.\s)|\n\n")
+
+
+def sentences(markdown: str) -> list[str]:
+    """The sentences of a markdown cell (list items and paragraphs apart), code blocks left out.
+
+    A phrase in double quotes is a mention, not a claim (a head that "does nothing"): it is left out too.
+    """
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.DOTALL)
+    text = re.sub(r'"[^"\n]*"|“[^”\n]*”', '""', text)
+    return [" ".join(part.split()) for part in SENTENCE_END.split(text) if part.strip()]
+
+
+def unbacked_verdicts(notebook: nbformat.NotebookNode, printed: bool = True) -> list[str]:
+    """Sentences with a verdict word that neither ask nor stand beside a code cell printing that word.
+
+    ``printed=False`` (before a run): the word must be in the source of a code cell beside the sentence.
+    """
+    cells = notebook.cells
+    problems = []
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "markdown":
+            continue
+        above = next((cells[i] for i in range(index - 1, -1, -1) if cells[i].cell_type == "code"), None)
+        below = next((cells[i] for i in range(index + 1, len(cells)) if cells[i].cell_type == "code"), None)
+        beside = " ".join((_printed(code) if printed else code.source) for code in (above, below) if code)
+        for sentence in sentences(cell.source):
+            if OPEN.search(sentence):
+                continue
+            for word in {found.lower() for found in VERDICT.findall(sentence)}:
+                if not re.search(rf"\b{re.escape(word)}\b", beside, flags=re.IGNORECASE):
+                    problems.append(
+                        f"cell {index} says {word!r} ({sentence[:90]!r}), but no code cell beside it "
+                        f"{'prints' if printed else 'computes'} that verdict; print it from the output in the "
+                        f"cell above, or ask it as a question"
+                    )
+    return problems
+
+
 def _executed(code_output: str, markdown: str) -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook()
     code = nbformat.v4.new_code_cell("print(...)")
@@ -94,6 +165,35 @@ def _executed(code_output: str, markdown: str) -> nbformat.NotebookNode:
 def test_quoted_numbers_must_be_printed_by_the_cell_above(markdown, wrong):
     problems = misquoted_numbers(_executed("loss 5.47, 5.7x faster, 83% of 200 tokens\n", markdown))
     assert [problem.split("`")[1] for problem in problems] == wrong
+
+
+@pytest.mark.parametrize("code_output, markdown, flagged", [
+    # notebook 3's question 3, under a guess that is a line break
+    ("⏎ (0.03), king (0.03), is (0.02)", "3. The fill-in-the-blank guesses are grammatical but rarely the famous "
+     "word. Which would help more: a larger model, more steps, or more text?", ["grammatical"]),
+    # notebook 8's question 3, while both tools name L4H1 and L5H5 first
+    ("largest shares: L4H1 +0.58, L5H5 +0.58", "Direct logit attribution and patching named different heads.",
+     ["different heads"]),
+    ("the right side raises it; mini-GPT does not beat mini-BERT", "Here mini-GPT beats mini-BERT.", ["beats"]),
+    ("mini-GPT beats mini-BERT (17.2% against 9.4%)", "So mini-GPT beats mini-BERT.", []),  # printed beside
+    ("probabilities", "See whether, and after which layer, it lights up at the `[MASK]`.", []),  # left open
+    ("heads: L4H1, L5H5", "Did the two tools name different heads?", []),  # a question
+    ("heads", "If the loss falls, the model learns.", []),  # a conditional
+])
+def test_verdicts_must_be_printed_beside_them_or_asked(code_output, markdown, flagged):
+    problems = unbacked_verdicts(_executed(code_output, markdown))
+    assert [problem.split("'")[1] for problem in problems] == flagged
+
+
+def test_sentences_split_list_items_and_skip_code_blocks():
+    assert sentences('1. One. Two?\n2. Three "beats"\n\n```python\nx = 1. beats\n```\nFour.') == [
+        "1. One.", "Two?", '2. Three ""', "Four."]
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_every_verdict_in_the_text_is_computed_beside_it_or_asked(name):
+    problems = unbacked_verdicts(nbformat.read(_path(name), as_version=4), printed=False)
+    assert not problems, "\n".join(problems)
 
 
 def test_every_notebook_is_present_and_listed_in_the_readme():
@@ -119,6 +219,17 @@ def test_notebook_is_committed_without_outputs(name):
     )
 
 
+def _check_installs(name: str, modules: set[str]) -> None:
+    """Every module the run used (less the interpreter's own start-up modules) is in the notebook's install."""
+    from test_notebook_installs import notebook_install, unprovided
+
+    started = subprocess.run([sys.executable, "-c", "import json, sys; print(json.dumps(list(sys.modules)))"],
+                             capture_output=True, text=True, check=True).stdout
+    missing = unprovided(modules - {module.split(".")[0] for module in json.loads(started)}, notebook_install(name))
+    assert not missing, (f"running {name} imports {missing}, which its install in notebooks/README.md does not "
+                         f"provide; add the package to that install, or leave the import out")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_notebook_runs_top_to_bottom(name, monkeypatch, tmp_path):
@@ -131,15 +242,20 @@ def test_notebook_runs_top_to_bottom(name, monkeypatch, tmp_path):
     monkeypatch.setenv("PYTHONPATH", str(NOTEBOOKS_DIR.parent))
     monkeypatch.delenv("MINITRANSFORMERS_WEIGHTS", raising=False)
     notebook = nbformat.read(_path(name), as_version=4)
+    notebook.cells = [nbformat.v4.new_code_cell(RECORD_MODULES), *notebook.cells,
+                      nbformat.v4.new_code_cell(REPORT_MODULES)]
     client = NotebookClient(
         notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path)}},
     )
     client.execute()  # raises CellExecutionError, naming the cell, when a cell fails
+    report = notebook.cells.pop()
+    notebook.cells.pop(0)
+    _check_installs(name, set(json.loads(_printed(report))))
     errors = [
         output for cell in notebook.cells if cell.cell_type == "code"
         for output in cell.outputs if output.output_type == "error"
     ]
     assert not errors
-    misquoted = misquoted_numbers(notebook)
+    misquoted = misquoted_numbers(notebook) + unbacked_verdicts(notebook)
     assert not misquoted, "\n".join(misquoted)
