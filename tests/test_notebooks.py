@@ -204,6 +204,66 @@ def test_every_notebook_is_present_and_listed_in_the_readme():
     assert not missing, f"notebooks/README.md does not mention {missing}; add one line for each"
 
 
+def test_the_readme_gives_each_notebooks_number_of_graded_tasks():
+    readme = (NOTEBOOKS_DIR / "README.md").read_text(encoding="utf-8")
+    assert "every notebook except" not in readme, "say each notebook's number of tasks in its own line instead"
+    for name in NOTEBOOK_NAMES:
+        notebook = nbformat.read(_path(name), as_version=4)
+        tasks = sum(len(re.findall(r"^### Task \d+ \(graded", cell.source, flags=re.MULTILINE))
+                    for cell in notebook.cells if cell.cell_type == "markdown")
+        line = next(line for line in readme.splitlines() if line.startswith(f"- `{name}.ipynb`"))
+        said = re.search(r"\((no|\d+) graded tasks?\b", line)
+        assert said, f"notebooks/README.md's line for {name} should say '({tasks} graded tasks'"
+        assert (0 if said.group(1) == "no" else int(said.group(1))) == tasks, (
+            f"notebooks/README.md says {name} has {said.group(1)} graded tasks; it has {tasks}")
+
+
+def _number(name: str) -> str:
+    """How the text names a notebook: "04b_bert_and_gpt_side_by_side" -> "4b"."""
+    return name.split("_")[0].lstrip("0")
+
+
+def _notebooks() -> dict[str, nbformat.NotebookNode]:
+    return {name: nbformat.read(_path(name), as_version=4) for name in NOTEBOOK_NAMES}
+
+
+def test_the_famous_lines_are_referred_to_where_they_are():
+    notebooks = _notebooks()
+    home = [name for name, notebook in notebooks.items()
+            if any(re.search(r"^## Famous lines", cell.source, flags=re.MULTILINE) for cell in notebook.cells)]
+    assert len(home) == 1, home
+    wrong = [(name, sentence) for name, notebook in notebooks.items() for cell in notebook.cells
+             if cell.cell_type == "markdown" for sentence in sentences(cell.source)
+             if "famous line" in sentence.lower()
+             for number in re.findall(r"\bnotebook (\d+b?)\b", sentence) if number != _number(home[0])]
+    assert not wrong, f"the famous lines are in notebook {_number(home[0])}, not where these say: {wrong}"
+
+
+# The capstone's first cell says where each piece was written: "the causal mask (notebook 2)".
+CAPSTONE_PIECES = {"the causal mask": ["causal_mask"], "attention": ["attention_scores", "attention"],
+                   "splitting the width into heads": ["split_heads"], "a block": ["encoder_block"]}
+
+
+def test_the_capstone_says_where_each_piece_was_written():
+    notebooks = _notebooks()
+    capstone = next(name for name in NOTEBOOK_NAMES if name.startswith("09"))
+    where: dict[str, set[str]] = {}
+    for name, notebook in notebooks.items():
+        if name == capstone:
+            continue
+        for cell in notebook.cells:
+            if cell.cell_type == "code" and "solution" in cell.metadata.get("tags", []):
+                where.setdefault(cell.metadata["exercise"], set()).add(_number(name))
+    opening = notebooks[capstone].cells[0].source.replace("\n", " ")
+    for piece, exercises in CAPSTONE_PIECES.items():
+        said = re.search(rf"{piece} \(((?:notebook )?[\dab, and]+)\)", opening)
+        assert said, f"the capstone's first cell does not say where {piece!r} was written"
+        expected = set().union(*(where[exercise] for exercise in exercises))
+        assert set(re.findall(r"\d+b?", said.group(1))) == expected, (
+            f"the capstone says {piece} was written in ({said.group(1)}); its tasks are in notebooks "
+            f"{sorted(expected)}")
+
+
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_notebook_is_committed_without_outputs(name):
     notebook = nbformat.read(_path(name), as_version=4)
