@@ -3,14 +3,20 @@
 Run ``python scripts/train_shipped.py`` or ``python -m minitransformers train
 {gpt,bert,char}``. mini-GPT and mini-BERT share everything but the attention
 mask and the objective: the tokenizer, the plays, the model size, the number
-of steps, the batch shape and the optimiser settings. Two settings are
-mini-BERT's own, because the plateau study (``scripts/bert_plateau_study.py``,
-``minitransformers/recipes/README.md``) found that with mini-GPT's it stays
-for over a thousand steps at the level of guessing the most frequent token:
-no dropout, and 40% of the tokens masked instead of 15%.
-Both are trained at their full context (``max_positions`` tokens), the best
-step is chosen by the loss on held-out plays, and that choice is saved in
-every checkpoint, so an interrupted run keeps it.
+of steps, the batch shape and the optimiser settings. Both were trained on a
+2-core laptop-class CPU, each in about an hour (the model cards give the
+machine and the wall time); the size is the one the sweep in
+``scripts/pair_size_sweep.py`` picked (``minitransformers/recipes/README.md``).
+
+mini-BERT has settings of its own, because the plateau study
+(``scripts/bert_plateau_study.py``) found that with mini-GPT's it stays for
+over a thousand steps at the level of guessing the most frequent token: no
+dropout, 40% of the tokens masked instead of 15% (it is always scored at
+15%), and its MLM head run only at the masked positions (``MaskedPositionsLoss``,
+the same loss and gradients at a lower cost). Both are trained at their full
+context (``max_positions`` tokens), the best step is chosen by the loss on
+held-out plays, and that choice is saved in every checkpoint, so an
+interrupted run keeps it.
 
 The character-level GPT uses nanoGPT's ``shakespeare_char`` settings for a
 GPU, so the two libraries can be compared on the same data.
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -31,6 +38,7 @@ from ..device import describe_device, pick_device
 from ..models import BertForPreTraining, GPTLMHeadModel
 from ..training import TrainConfig, Trainer, seed_everything
 from ..training.checkpoint import previous_path
+from ..training.masked_positions import MaskedPositionsLoss
 from .evaluation import evaluate_checkpoint_model
 from .model_card import write_model_card
 from .shakespeare_data import (
@@ -38,17 +46,24 @@ from .shakespeare_data import (
     train_shakespeare_tokenizer,
 )
 
-# What mini-GPT and mini-BERT share: the model size and the training budget.
-SHARED_MODEL = dict(hidden_size=288, n_layers=6, n_heads=6, intermediate_size=1152, max_positions=256,
-                    hidden_dropout=0.2, attention_dropout=0.2)
-SHARED = dict(block_size=256, batch_size=64, max_steps=6000, learning_rate=6e-4, warmup_steps=300)
-# mini-BERT's own two settings (the plateau study): with dropout 0.2 and 15% masked it leaves the
+# mini-GPT's dropout at the pair's size (the sweep's dropout rows, recipes/README.md).
+GPT_DROPOUT = 0.1
+# What mini-GPT and mini-BERT share: the model size (the sweep's pick) and the training budget.
+SHARED_MODEL = dict(hidden_size=256, n_layers=4, n_heads=4, intermediate_size=1024, max_positions=128,
+                    hidden_dropout=GPT_DROPOUT, attention_dropout=GPT_DROPOUT)
+SHARED = dict(block_size=128, batch_size=32, max_steps=4500, learning_rate=6e-4)
+# Warm-up over this share of the steps, then a cosine to a tenth of the rate at the last step:
+# the schedule is sized by the budget (Izsak et al. 2021 warm up over about 6%).
+WARMUP_SHARE = 0.06
+# mini-BERT's own settings (the plateau study): with dropout and 15% masked it leaves the
 # unigram plateau after about 1,400 steps at the study's size; with these, after about 700.
 BERT_MODEL = {**SHARED_MODEL, "hidden_dropout": 0.0, "attention_dropout": 0.0}
 BERT_MASK_PROBABILITY = 0.40
-BERT_DIFFERENCES = (f"mini-BERT trains with no dropout and {BERT_MASK_PROBABILITY:.0%} of its tokens masked; "
-                    f"mini-GPT, its sibling, with dropout {SHARED_MODEL['hidden_dropout']}. "
-                    "With mini-GPT's dropout and BERT's usual 15%, mini-BERT stays near the level of "
+BERT_DIFFERENCES = (f"mini-BERT trains with no dropout and {BERT_MASK_PROBABILITY:.0%} of its tokens masked "
+                    "(scored, like every mini-BERT, at 15%), and computes its MLM head only at the masked "
+                    "positions (the same loss and gradients, fewer operations); "
+                    f"mini-GPT, its sibling, trains with dropout {GPT_DROPOUT}. "
+                    "With dropout 0.2 and BERT's usual 15%, mini-BERT stays near the level of "
                     "always guessing the most frequent token for about 1,400 steps of the plateau study, "
                     "against about 700 with these (minitransformers/recipes/README.md).")
 # nanoGPT's shakespeare_char settings for a GPU (6 layers, 6 heads, 384 wide, block 256, dropout 0.2).
@@ -56,7 +71,7 @@ CHAR_MODEL = dict(hidden_size=384, n_layers=6, n_heads=6, intermediate_size=1536
                   hidden_dropout=0.2, attention_dropout=0.2)
 CHAR = dict(block_size=256, batch_size=64, max_steps=5000, learning_rate=1e-3, warmup_steps=100)
 DIRECTORY_NAMES = {"gpt": "mini-gpt-shakespeare", "bert": "mini-bert-shakespeare", "char": "char-gpt-shakespeare"}
-EVAL_EVERY = 250
+EVAL_EVERY = 250  # also the checkpoint interval: about three minutes of the pair's steps on a 2-core CPU
 # Weights are stored in float16 to halve weights/ (loading gives float32 again).
 STORED_DTYPE = torch.float16
 
@@ -64,21 +79,28 @@ STORED_DTYPE = torch.float16
 def default_train_config(kind: str, output_dir: Path, device: str = "auto", steps: int | None = None) -> TrainConfig:
     """The optimiser settings the shipped ``kind`` ("gpt", "bert", "char") was trained with.
 
-    On CUDA the recipe adds bf16 autocast and ``torch.compile``; on a CPU it runs in float32.
+    The pair runs with bf16 autocast and ``torch.compile`` on CUDA and on the CPU alike: on a
+    2-core CPU they make a step 1.3-1.4x faster with the same curve (``benchmarks/bench_pair_step.py``,
+    the plateau study's ``fp32_eager`` row). The char-GPT keeps its recipe: float32 on a CPU.
     """
     settings = CHAR if kind == "char" else SHARED
     max_steps = settings["max_steps"] if steps is None else steps
     if max_steps < 1:
         raise ValueError(f"steps must be at least 1, got {max_steps}")
-    on_cuda = pick_device(device).type == "cuda"
+    device_type = pick_device(device).type
+    fast = device_type == "cuda" or (kind != "char" and device_type == "cpu")
+    warmup = settings["warmup_steps"] if kind == "char" else round(WARMUP_SHARE * max_steps)
     return TrainConfig(
         max_steps=max_steps, batch_size=settings["batch_size"],
         learning_rate=settings["learning_rate"], min_learning_rate=settings["learning_rate"] / 10,
-        warmup_steps=min(settings["warmup_steps"], max_steps // 10), weight_decay=0.1,
+        warmup_steps=min(warmup, max_steps // 10), weight_decay=0.1,
         beta2=0.99 if kind == "char" else 0.95,  # nanoGPT's value for its small char model
-        eval_every=min(EVAL_EVERY, max_steps), eval_batches=None, keep_best=True, log_every=50,
+        # The pair's evaluations read 20 batches of the held-out plays (a CPU minute saved each time);
+        # the final scores read all of them.
+        eval_every=min(EVAL_EVERY, max_steps), eval_batches=None if kind == "char" else 20, keep_best=True,
+        log_every=50,
         checkpoint_every=EVAL_EVERY, device=device, seed=0,
-        autocast_dtype="bfloat16" if on_cuda else None, compile=on_cuda,
+        autocast_dtype="bfloat16" if fast else None, compile=fast,
         output_dir=str(Path(output_dir).parent / "_checkpoints" / Path(output_dir).name),
     )
 
@@ -115,10 +137,17 @@ def _stored_copy(model, attn_impl: str = "manual"):
 
 def _train_and_save(kind: str, model, tokenizer, train_set, eval_set, train_config: TrainConfig,
                     output_dir: Path, resume: bool, started: float, extra: dict,
-                    time_budget_s: float | None = None, write_card: bool = True) -> dict:
+                    time_budget_s: float | None = None, write_card: bool = True,
+                    trained_module: torch.nn.Module | None = None) -> dict:
     """Train, save float16 weights, tokenizer and ``training.json``, score the saved weights on the
-    held-out plays, and write the model card (on the main process only)."""
-    trainer = Trainer(model, train_set, train_config, eval_dataset=eval_set)
+    held-out plays, and write the model card (on the main process only).
+
+    ``trained_module`` is what the trainer calls for the loss, when it is not ``model`` itself
+    (mini-BERT's ``MaskedPositionsLoss``, which shares ``model``'s weights).
+    """
+    if pick_device(train_config.device).type == "cpu":
+        torch.set_num_threads(os.cpu_count() or 1)  # one thread per core
+    trainer = Trainer(trained_module or model, train_set, train_config, eval_dataset=eval_set)
     outcome = _train_keeping_best(trainer, resume, time_budget_s)
     record = {
         "kind": kind, "model_config": model.config.to_dict(), "parameters": model.num_parameters(),
@@ -177,7 +206,8 @@ def train_gpt(tokenizer, output_dir: Path, train_config: TrainConfig, preset: st
 
 def train_bert(tokenizer, output_dir: Path, train_config: TrainConfig, preset: str | None = None,
                resume: bool = False, dropout: float | None = None, **options) -> dict:
-    """mini-BERT (MLM + NSP) on the same plays, tokenizer, size and budget as mini-GPT; 40% masked, no dropout."""
+    """mini-BERT (MLM + NSP) on the same plays, tokenizer, size and budget as mini-GPT; 40% masked, no dropout,
+    the MLM head only at the masked positions."""
     started = time.time()
     train, validation = shakespeare_texts()
     config = _with_dropout(shipped_bert_config(tokenizer, preset), dropout)
@@ -187,10 +217,12 @@ def train_bert(tokenizer, output_dir: Path, train_config: TrainConfig, preset: s
     bert_tokenizer = copy.copy(tokenizer)
     bert_tokenizer.frame = "bert"  # same vocabulary; texts framed as <cls> A <sep> B <sep>
     seed_everything(train_config.seed)
-    return _train_and_save("bert", BertForPreTraining(config), bert_tokenizer, train_set, eval_set, train_config,
+    model = BertForPreTraining(config)
+    return _train_and_save("bert", model, bert_tokenizer, train_set, eval_set, train_config,
                            output_dir, resume, started,
                            {"train_examples": len(train_set), "mask_probability": BERT_MASK_PROBABILITY,
-                            "differs_from_sibling": BERT_DIFFERENCES}, **options)
+                            "sparse_prediction": True, "differs_from_sibling": BERT_DIFFERENCES},
+                           trained_module=MaskedPositionsLoss(model), **options)
 
 
 def train_char_gpt(output_dir: Path, train_config: TrainConfig, resume: bool = False, preset: str | None = None,

@@ -214,8 +214,11 @@ class Trainer:
             self.load_checkpoint(resume_from)
         config, context = self.config, self.context
         until = min(until_step or config.max_steps, config.max_steps)
+        # The bar spans the whole run (max_steps), so its time left is the run's even when
+        # train() is called a piece at a time (an evaluation every few hundred steps, say).
         progress = tqdm(
-            total=until, initial=self.step, disable=not (config.progress and context.is_main)
+            total=config.max_steps, initial=self.step, disable=not (config.progress and context.is_main),
+            mininterval=2.0, unit="step",
         )
         self.wrapped_model.train()
         # Losses add up on the device; reading them (a host sync) waits for the log step.
