@@ -8,7 +8,8 @@ mini-GPT and mini-BERT were trained on a 2-core CPU, each in about an hour (bf16
 autocast, torch.compile; each model card gives the machine and the wall time);
 the character-level GPT on one GPU. The same seed on the same hardware gives
 the card's numbers again. A checkpoint is written every 250 steps (a few minutes
-on a CPU): after an interruption, repeat the command with --resume. For one model with custom settings use `python -m minitransformers train --help`.
+on a CPU): after an interruption, repeat the command with --resume. For one model with custom settings use
+`python -m minitransformers train --help`.
 """
 
 import argparse
