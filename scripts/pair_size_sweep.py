@@ -57,6 +57,12 @@ SIZES = {
 }
 SCORED_CONTEXT = 128  # every size is scored on the same windows
 GPT_EVAL_WINDOWS = 256
+SWEEP_GPT_DROPOUT = 0.1  # mini-GPT's dropout at every size; other rates are extra rows ("gpt-dropout0.2")
+
+
+def run_name(kind: str, gpt_dropout: float) -> str:
+    """``bert``, ``gpt``, or ``gpt-dropout0.2`` for a mini-GPT run at another dropout than the sweep's."""
+    return kind if kind == "bert" or gpt_dropout == SWEEP_GPT_DROPOUT else f"gpt-dropout{gpt_dropout:g}"
 WARMUP_SHARE = 0.06  # Izsak et al. 2021: warm-up over about 6% of the budget
 
 
@@ -168,7 +174,8 @@ def run(sizes: list[str], models: list[str], budget_s: float, folder: Path, gpt_
     timings = {size: _timing(size, data, budget_s, folder) for size in sizes}
     for kind in models:
         for size in sizes:
-            path = folder / f"{size}-{kind}.json"
+            name = run_name(kind, gpt_dropout)
+            path = folder / f"{size}-{name}.json"
             if path.exists():
                 print(f"{size} {kind}: already done ({path})", flush=True)
                 continue
@@ -180,15 +187,16 @@ def run(sizes: list[str], models: list[str], budget_s: float, folder: Path, gpt_
             else:
                 curve, model = train_gpt(recipe, data, steps, gpt_dropout, log)
                 extra = {"dropout": gpt_dropout}
-            record = {"size": size, "model": kind, "shape": SIZES[size], "steps": steps, "curve": curve,
+            record = {"size": size, "model": name, "shape": SIZES[size], "steps": steps, "curve": curve,
                       "parameters": model.num_parameters(), "wall_time_s": round(time.time() - started, 1),
                       **timings[size], **extra}
             path.write_text(json.dumps(record, indent=1))
-            torch.save(model.state_dict(), folder / f"{size}-{kind}.pt")  # the both-sides comparison needs the pair
+            torch.save(model.state_dict(), folder / f"{size}-{name}.pt")  # the both-sides comparison needs the pair
             print(f"{size} {kind}: done in {record['wall_time_s'] / 60:.1f} min", flush=True)
     for size in sizes:
         both_path = folder / f"{size}-both_sides.json"
-        if both_path.exists() or not all((folder / f"{size}-{kind}.pt").exists() for kind in ("bert", "gpt")):
+        if (gpt_dropout != SWEEP_GPT_DROPOUT or both_path.exists()
+                or not all((folder / f"{size}-{kind}.pt").exists() for kind in ("bert", "gpt"))):
             continue
         recipe = bert_recipe(size)
         bert, gpt = build_model(recipe, data), gpt_model(recipe, data, gpt_dropout)
@@ -225,6 +233,10 @@ def load_results(folder: Path) -> dict[str, dict]:
             path = folder / f"{size}-{part}.json"
             if path.exists():
                 found.setdefault(size, {})[part] = json.loads(path.read_text())
+        others = {float(path.stem.split("dropout")[1]): json.loads(path.read_text())
+                  for path in folder.glob(f"{size}-gpt-dropout*.json")}
+        if others and "gpt" in found.get(size, {}):
+            found[size]["dropouts"] = dict(sorted({SWEEP_GPT_DROPOUT: found[size]["gpt"], **others}.items()))
     return found
 
 
@@ -269,6 +281,17 @@ def print_table(results: dict[str, dict]) -> None:
             cells[7] = f"{both['bert_both_sides']:.1%} / {both['gpt_left_only']:.1%}"
         cells[8] = " / ".join(f"{runs[k]['wall_time_s'] / 60:.1f}" if k in runs else "-" for k in ("bert", "gpt"))
         print("| " + " | ".join(cells) + " |")
+    for size, runs in results.items():
+        if "dropouts" not in runs:
+            continue
+        print(f"\nmini-GPT's dropout at {size}, {runs['gpt']['steps']:,} steps (held-out loss on windows of "
+              f"{SCORED_CONTEXT}; train loss with dropout on):\n")
+        print("| dropout | held-out loss at 50% / 100% of the steps | train loss at 100% |")
+        print("|---:|---|---:|")
+        for rate, record in runs["dropouts"].items():
+            curve = record["curve"]
+            print(f"| {rate:g} | {curve[len(curve) // 2 - 1]['loss']:.3f} / {curve[-1]['loss']:.3f} "
+                  f"| {curve[-1]['train_loss']:.3f} |")
 
 
 def plot_curves(results: dict[str, dict], path: Path) -> None:
@@ -313,7 +336,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("sizes", nargs="*", help=f"which sizes (default: all): {', '.join(SIZES)}")
     parser.add_argument("--models", nargs="+", choices=["bert", "gpt"], default=["bert", "gpt"])
     parser.add_argument("--budget-minutes", type=float, default=12.0, help="mini-BERT's budget per size")
-    parser.add_argument("--gpt-dropout", type=float, default=0.1)
+    parser.add_argument("--gpt-dropout", type=float, default=SWEEP_GPT_DROPOUT,
+                        help=f"mini-GPT's dropout (default {SWEEP_GPT_DROPOUT}; another rate is saved as an extra row)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--table", action="store_true", help="only print the table of saved results")
     parser.add_argument("--curves", type=Path, help="draw the curves of the saved runs into this PNG")
