@@ -42,8 +42,8 @@ from .explorer import AttentionExplorer, explore  # noqa: E402
 from .generation import generate, generate_stream, stream_text  # noqa: E402
 from .inference import fill_mask, next_sentence_score, sentence_embeddings  # noqa: E402
 from .inspection import (  # noqa: E402
-    ActivationCache, attention_entropy, attention_rollout, head_entropy, hook_names, hooks,
-    model_hooks, patch_from, run_with_cache, zero_head,
+    ActivationCache, attention_entropy, attention_rollout, head_entropy, hidden_state_similarity, hook_names,
+    hooks, model_hooks, patch_from, run_with_cache, zero_head,
 )
 from .interpret import direct_logit_attribution, logit_lens, patch_activations  # noqa: E402
 from .pretrained import (  # noqa: E402

@@ -13,6 +13,11 @@ a sequence of ``l`` tensors ``(b h t s)``, and touch no model.
   nats when it looks at one key, ``log(s)`` when it looks at ``s`` keys
   evenly. Averaged per head it separates sharp heads (previous token,
   ``[SEP]``) from diffuse, "bag of words" heads.
+- **Hidden-state similarity** is the one summary here of the hidden states
+  rather than the weights: the mean cosine similarity of the vectors of two
+  different positions. Near 1, every position carries nearly the same
+  vector, the collapse Gopalani & Hu (2025) see while the loss sits on its
+  plateau; near 0, the positions point in unrelated directions.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from einops import einsum, reduce
+import torch.nn.functional as F
+from einops import einsum, rearrange, reduce
 
 HEAD_FUSIONS = ("mean", "max", "min")
 
@@ -104,3 +110,38 @@ def head_entropy(
     queries = attention_mask[:, -per_query.shape[-1]:].to(per_query.dtype)  # (b t)
     total = einsum(per_query, queries, "l b h t, b t -> l h")
     return total / queries.sum().clamp_min(1.0)
+
+
+def hidden_state_similarity(hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean cosine similarity of the hidden states of two different positions: ``(... b t c) -> (... b)``.
+
+    ``hidden_states`` is one layer's output ``(b t c)``, or a stack of layers
+    ``(l b t c)`` (``torch.stack(output.hidden_states)``), which gives
+    ``(l b)``. Every pair of positions ``i != j`` counts once; a position's
+    similarity with itself (always 1) is left out. With an ``attention_mask
+    (b t)`` (1 real, 0 padding) only pairs of real positions count, so padding
+    neither hides nor fakes a collapse. The result runs from -1 to 1; 1 means
+    every position holds the same direction.
+    """
+    if hidden_states.dim() < 3:
+        raise ValueError(f"expected hidden states of shape (batch, positions, width), or (layers, batch, "
+                         f"positions, width), got shape {tuple(hidden_states.shape)}; for one example add "
+                         f"the batch axis with h.unsqueeze(0)")
+    b, t = hidden_states.shape[-3:-1]
+    if attention_mask is None:
+        real = torch.ones(b, t, dtype=torch.bool, device=hidden_states.device)
+    elif tuple(attention_mask.shape) != (b, t):
+        raise ValueError(f"attention_mask has shape {tuple(attention_mask.shape)}, expected (batch, positions) "
+                         f"= {(b, t)} like the hidden states {tuple(hidden_states.shape)}")
+    else:
+        real = attention_mask.bool()
+    too_short = (real.sum(dim=-1) < 2).nonzero().flatten().tolist()
+    if too_short:
+        raise ValueError(f"examples {too_short} have fewer than 2 real positions, so no pair to compare; "
+                         f"leave them out of the batch")
+    unit = F.normalize(hidden_states.float(), dim=-1)  # a zero vector stays zero: similarity 0
+    cosines = einsum(unit, unit, "... b t c, ... b s c -> ... b t s")
+    pairs = rearrange(real, "b t -> b t 1") & rearrange(real, "b s -> b 1 s")
+    pairs = pairs & ~torch.eye(t, dtype=torch.bool, device=pairs.device)  # (b t s): i != j, both real
+    total = (cosines * pairs).sum(dim=(-2, -1))
+    return total / pairs.sum(dim=(-2, -1))
