@@ -11,6 +11,7 @@ from .mask_exercises import ATTENTION_HEAD, CAUSAL_MASK, PADDING_MASK
 from .pipeline_exercises import (
     LAST_TOKEN_POOLING, MEAN_POOLING, MLM_MASKING, SAMPLING_STEP, SINUSOIDAL_POSITIONS,
 )
+from .plateau_exercises import PLATEAU_BASELINES
 
 # Course order: masks (notebook 2), attention (1, 2), the layers (3, 7), training and generation (3, 4),
 # sentence vectors (6).
@@ -19,7 +20,7 @@ EXERCISES: dict[str, Exercise] = {
     for exercise in (
         CAUSAL_MASK, PADDING_MASK, ATTENTION_SCORES, MASKING, ATTENTION, ATTENTION_HEAD,
         SPLIT_HEADS, MERGE_HEADS, ENCODER_BLOCK, SINUSOIDAL_POSITIONS, MLM_MASKING, SAMPLING_STEP,
-        KV_CACHE_STEP, MEAN_POOLING, LAST_TOKEN_POOLING,
+        KV_CACHE_STEP, PLATEAU_BASELINES, MEAN_POOLING, LAST_TOKEN_POOLING,  # the plateau's baselines (4c)
         LOGIT_LENS_LAYER, INDUCTION_SCORE,  # looking inside (8)
         *CAPSTONE,  # your own GPT (9)
     )

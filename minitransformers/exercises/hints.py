@@ -153,4 +153,11 @@ HINTS: dict[str, tuple[str, str]] = {
         "those weights for every head with index tensors (`torch.arange` of the queries), then "
         "average over the batch and the queries.",
     ),
+    "plateau_baselines": (
+        "Which tokens can the model ever be asked for, and where is it scored? Set the others aside in "
+        "the counts and in the positions alike. The training loss uses the natural log: so must the line.",
+        "Zero the counts of the special ids on a copy (`counts.clone()`), turn the counts into frequencies, "
+        "and find the most frequent id (`argmax`). Take the scored tokens with `tokens[selected]`, then "
+        "average their hits on it, and their `-log` frequency.",
+    ),
 }
