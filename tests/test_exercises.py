@@ -60,6 +60,7 @@ def test_listing_and_unknown_names():
         "causal_mask", "padding_mask", "attention_scores", "masking", "attention", "attention_head",
         "split_heads", "merge_heads", "encoder_block", "sinusoidal_positions", "mlm_masking", "sampling_step",
         "kv_cache_step", "plateau_baselines", "mean_pooling", "last_token_pooling",
+        "rms_norm", "rotary",
         "logit_lens_layer", "induction_score", "your_gpt", "your_gpt_generate", "your_bert",
     ]
     assert "sqrt(d)" in exercises.describe("attention_scores")

@@ -8,6 +8,7 @@ from .exercise import Exercise, Mistake
 from .interpret_exercises import INDUCTION_SCORE, LOGIT_LENS_LAYER
 from .layer_exercises import ENCODER_BLOCK, KV_CACHE_STEP, MERGE_HEADS, SPLIT_HEADS
 from .mask_exercises import ATTENTION_HEAD, CAUSAL_MASK, PADDING_MASK
+from .modern_exercises import RMS_NORM, ROTARY
 from .pipeline_exercises import (
     LAST_TOKEN_POOLING, MEAN_POOLING, MLM_MASKING, SAMPLING_STEP, SINUSOIDAL_POSITIONS,
 )
@@ -21,6 +22,7 @@ EXERCISES: dict[str, Exercise] = {
         CAUSAL_MASK, PADDING_MASK, ATTENTION_SCORES, MASKING, ATTENTION, ATTENTION_HEAD,
         SPLIT_HEADS, MERGE_HEADS, ENCODER_BLOCK, SINUSOIDAL_POSITIONS, MLM_MASKING, SAMPLING_STEP,
         KV_CACHE_STEP, PLATEAU_BASELINES, MEAN_POOLING, LAST_TOKEN_POOLING,  # the plateau's baselines (4c)
+        RMS_NORM, ROTARY,  # from GPT-2 to Llama (7b)
         LOGIT_LENS_LAYER, INDUCTION_SCORE,  # looking inside (8)
         *CAPSTONE,  # your own GPT (9)
     )

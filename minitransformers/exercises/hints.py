@@ -160,4 +160,19 @@ HINTS: dict[str, tuple[str, str]] = {
         "and find the most frequent id (`argmax`). Take the scored tokens with `tokens[selected]`, then "
         "average their hits on it, and their `-log` frequency.",
     ),
+    # From GPT-2 to Llama (notebook 7b).
+    "rms_norm": (
+        "Take each token vector on its own: square its numbers, average them over the width, add the small "
+        "eps, take the square root. Divide the vector by that size, then scale each channel by its weight. "
+        "Nothing is subtracted.",
+        "A mean over `dim=-1` with `keepdim=True` keeps a size-1 axis, so the division broadcasts over the "
+        "width. The eps goes inside `torch.sqrt` (or use `torch.rsqrt` and multiply).",
+    ),
+    "rotary": (
+        "Token i of these new tokens sits at position start plus i. Read each head's numbers as neighbouring "
+        "pairs; pair f turns by the position times its speed, and the speeds fall from 1 for the first pair "
+        "towards one over base for the last. Turn the queries and the keys alike.",
+        "The speeds are the base raised to minus `torch.arange(0, d, 2) / d`. With einops, split the last "
+        "axis as `(f two)` to get the pairs; turn them; stack the two results back in that layout.",
+    ),
 }
