@@ -43,6 +43,10 @@ SOLUTION = ("code", '''def my_attention_scores(q, k):
     ("code", 'for q in qs:\n    print(1)\n    s = einsum(a, b, "b h t d, b h s d -> b h t s") / math.sqrt(len(a))'),
     ("markdown", 'Step 2 is `einsum(q, k, "b h t d, b h s d -> b h t s") / math.sqrt(q.size(-1))`.'),
     ("markdown", 'For example:\n```python\nx = einsum(q, k, "b h t d, b h s d -> b h t s") / math.sqrt(d)\n```'),
+    # notebook 01's markdown above Task 1, as it was: sqrt without its module
+    ("markdown", 'The library is exactly steps 1 and 2: `einsum(q, k, "b h t d, b h s d -> b h t s") / sqrt(d)`.'),
+    ("markdown", "In one line: `einsum(q, k, ...) / sqrt(d)`."),  # the pattern left out, the rest given
+    ("markdown", 'or `torch.einsum(q, k, "b h t d, b h s d -> b h t s") / torch.sqrt(d)`'),  # modules left out
 ])
 def test_a_solution_line_is_found_in_another_cell_up_to_names_and_sizes(kind, other):
     leaks = find_leaks({"nb": _notebook(("code", "import math", {}), (kind, other, {}), SOLUTION)})
@@ -55,6 +59,8 @@ def test_a_solution_line_is_found_in_another_cell_up_to_names_and_sizes(kind, ot
     ("code", 'by_hand = einsum(q, k, "b h t d, b h s d -> b h t s") / 2.0 + 1'),
     ("code", "d = q.shape[-1]"),  # a trivial line of the solution: too common to give anything away
     ("markdown", "divide by $\\sqrt{d}$, `d = q.shape[-1]`"),
+    ("markdown", "`einsum(...)` does it: see its docs"),  # an elision that gives nothing away
+    ("markdown", "`sqrt(...) / einsum(q, k, ...)`"),  # another computation
 ])
 def test_other_lines_trivial_lines_and_other_solution_cells_are_not_leaks(kind, other):
     assert find_leaks({"nb": _notebook((kind, other, {}), SOLUTION)}) == []
@@ -68,7 +74,7 @@ def test_solution_lines_skip_the_docstring_and_trivial_lines():
     assert [line.text for line in lines] == [
         'return einsum(q, k, "b h t d, b h s d -> b h t s") / math.sqrt(q.shape[-1])']
     assert lines[0].code == 'einsum(q, k, "b h t d, b h s d -> b h t s") / math.sqrt(q.shape[-1])'
-    assert lines[0].form == "einsum(_, _, 'b h t d, b h s d -> b h t s') / _.sqrt(_)"  # names, modules too
+    assert lines[0].form == "einsum(_, _, 'b h t d, b h s d -> b h t s') / sqrt(_)"  # names, modules too
 
 
 def test_no_line_of_any_solution_appears_in_another_cell_of_any_notebook():
@@ -76,6 +82,22 @@ def test_no_line_of_any_solution_appears_in_another_cell_of_any_notebook():
     assert {line.exercise for line in lines} >= {"causal_mask", "attention_scores", "encoder_block", "mlm_masking"}
     leaks = find_leaks(NOTEBOOKS)
     assert not leaks, "solutions outside their tagged cells:\n" + "\n".join(map(str, leaks))
+
+
+@pytest.mark.parametrize("name", [name for name, notebook in NOTEBOOKS.items() if solution_lines(notebook)])
+def test_nothing_in_a_student_copy_gives_a_solution_of_any_notebook(name):
+    """The student copy's markdown and code, searched for the teacher's solution lines, up to names and sizes."""
+    copy = student_copy(NOTEBOOKS[name])
+    leaks = find_leaks({name: copy}, solutions=NOTEBOOKS)
+    assert not leaks, f"the student copy of {name} gives away solutions:\n" + "\n".join(map(str, leaks))
+
+
+def test_the_student_copies_are_searched_with_the_teachers_solutions():
+    teacher = _notebook(("markdown", "Steps 1 and 2: `einsum(q, k, ...) / sqrt(d)`", {}), SOLUTION)
+    copy = student_copy(teacher)
+    assert find_leaks({"nb": copy}) == []  # the copy's own solutions are stubs: nothing to find alone
+    leaks = find_leaks({"nb": copy}, solutions={"nb": teacher})
+    assert [(leak.cell_type, leak.line.exercise) for leak in leaks] == [("markdown", "attention_scores")]
 
 
 def _strings(value) -> list[str]:
