@@ -15,11 +15,17 @@ that another cell holds too would reach the students. What counts:
   and sizes: ``by_hand = einsum(q_try, k_try, "b h t d, b h s d -> b h t s") /
   math.sqrt(4)`` is the same line as ``return einsum(q, k, "b h t d, b h s d ->
   b h t s") / math.sqrt(q.shape[-1])``. Variables are renamed to ``_``, and a
-  number, ``x.shape[i]``, ``x.size(i)`` or ``len(x)`` is a size ``_``.
+  number, ``x.shape[i]``, ``x.size(i)`` or ``len(x)`` is a size ``_``; a function
+  is its name, whatever its module (``math.sqrt``, ``torch.sqrt`` and ``sqrt``).
+- An *elision* ``...`` stands for any argument: ``einsum(q, k, ...) / sqrt(d)``
+  gives the line away as well, unless what is left is trivial (``einsum(...)``).
 - A line *appears* in a cell that is not a solution cell when one of that
   cell's statements is the same: any statement of a code cell, or of an inline
   code span or code block of a markdown cell. Other solution cells do not count:
   they are stubbed out too.
+
+``find_leaks(copies, solutions=teachers)`` searches the student copies (their
+markdown above every task included) for the teacher's solution lines.
 """
 
 from __future__ import annotations
@@ -87,6 +93,8 @@ class _Form(ast.NodeTransformer):
             return ast.Name(_SIZE)
         if isinstance(function, ast.Attribute) and function.attr == "size" and len(node.args) <= 1:
             return ast.Name(_SIZE)
+        if isinstance(function, ast.Attribute) and isinstance(function.value, ast.Name):
+            node.func = function = ast.Name(function.attr)  # math.sqrt, torch.sqrt, sqrt: one function
         if isinstance(function, ast.Name):  # a called name is a function (einsum, rearrange): keep it
             node.args = [self.visit(argument) for argument in node.args]
             node.keywords = [self.visit(keyword) for keyword in node.keywords]
@@ -157,25 +165,47 @@ def _code_in(cell: nbformat.NotebookNode) -> list[str]:
     return []
 
 
+def _has_elision(expression: ast.expr) -> bool:
+    return any(isinstance(node, ast.Constant) and node.value is Ellipsis for node in ast.walk(expression))
+
+
 def _forms_in(cell: nbformat.NotebookNode) -> set[str]:
+    """The forms of a cell's statements; one with an elision becomes a pattern ``re:...`` where ``...`` is anything."""
     forms = set()
     for code in _code_in(cell):
         try:
             tree = ast.parse(code)
         except SyntaxError:  # prose in backticks, or a fragment that is not Python
             continue
-        forms.update(_form(statement.value) for statement in _statements(tree))
+        for statement in _statements(tree):
+            form = _form(statement.value)
+            if _has_elision(statement.value):
+                if _is_trivial(statement.value):
+                    continue  # einsum(...): names the function, gives nothing away
+                form = "re:" + re.escape(form).replace(re.escape("..."), ".+?")
+            forms.add(form)
     return forms
 
 
-def find_leaks(notebooks: Mapping[str, nbformat.NotebookNode]) -> list[Leak]:
-    """Every line of every notebook's solutions that appears in a cell outside the solution cells, of any notebook."""
-    lines = [line for notebook in notebooks.values() for line in solution_lines(notebook)]
+def _appears(line: SolutionLine, forms: set[str]) -> bool:
+    return line.form in forms or any(form.startswith("re:") and re.fullmatch(form[3:], line.form) for form in forms)
+
+
+def find_leaks(notebooks: Mapping[str, nbformat.NotebookNode],
+               solutions: Mapping[str, nbformat.NotebookNode] | None = None) -> list[Leak]:
+    """Every solution line that appears in a cell of ``notebooks`` outside the solution cells.
+
+    The solution lines are those of ``solutions`` (the teacher's notebooks, to search their student
+    copies), by default those of ``notebooks`` themselves.
+    """
+    sources = notebooks if solutions is None else solutions
+    lines = [line for notebook in sources.values() for line in solution_lines(notebook)]
     leaks = []
     for name, notebook in notebooks.items():
         for cell in notebook.cells:
             if is_solution_cell(cell):
                 continue
             forms = _forms_in(cell)
-            leaks.extend(Leak(line, name, cell.get("id", "?"), cell.cell_type) for line in lines if line.form in forms)
+            found = (line for line in lines if _appears(line, forms))
+            leaks.extend(Leak(line, name, cell.get("id", "?"), cell.cell_type) for line in found)
     return leaks
