@@ -58,6 +58,21 @@ def test_solution_cells_become_answer_regions_and_their_checks_test_cells_with_p
     assert len({cell.metadata.nbgrader["grade_id"] for cell in source.cells[1:]}) == 3  # unique ids
 
 
+@pytest.mark.parametrize("label, points", [("optional", 0), ("homework", 1), ("in class", 1)])
+def test_an_optional_task_is_worth_no_points_so_skipping_it_costs_nothing(label, points):
+    teacher = _teacher()
+    teacher.cells.insert(2, nbformat.v4.new_markdown_cell(f"### Task 1 (graded, {label}): the causal mask"))
+    check = nbgrader_source(teacher).cells[-1]
+    assert check.metadata.nbgrader["grade"] and check.metadata.nbgrader["points"] == points
+
+
+def test_the_capstones_optional_bert_is_worth_no_points_and_its_other_tasks_one_each():
+    capstone = nbformat.read(NOTEBOOKS_DIR / "09_your_own_gpt.ipynb", as_version=4)
+    points = {cell.metadata.nbgrader["grade_id"].split("-check-")[0]: cell.metadata.nbgrader["points"]
+              for cell in nbgrader_source(capstone).cells if cell.metadata.get("nbgrader", {}).get("grade")}
+    assert points == {"attention": 1, "your_gpt": 1, "your_gpt_generate": 1, "your_bert": 0}
+
+
 def test_a_solution_without_its_check_right_after_is_refused():
     teacher = _teacher()
     teacher.cells[3].source = "print('no grading here')"
