@@ -11,7 +11,9 @@ nbgrader (https://nbgrader.readthedocs.io) reads a teacher's notebook in which
 Our notebooks already have both: each solution cell (tagged ``solution``) is an
 answer cell, and the cell right after it, ``exercises.check(..., stop=True)``,
 raises when the answer is wrong, so it is the test cell (its verdict is printed:
-nbgrader would read a cell's result as partial credit). Every other code cell
+nbgrader would read a cell's result as partial credit), worth one point, or none
+for an optional task (``### Task N (graded, optional)``): skipping it costs
+nothing, and nbgrader still shows whether it passed. Every other code cell
 is locked (read-only) so that a student's edit cannot change what is graded.
 One notebook is one assignment: ``DIR/source/<name>/<name>.ipynb``.
 """
@@ -23,11 +25,13 @@ from pathlib import Path
 
 import nbformat
 
+from .lab_plan import tasks
 from .student_copies import (
     SOLUTION_TAG, course_notebooks, rewrite_bodies, solution_cells, task_and_hint, write_without_losing_work,
 )
 
 POINTS_PER_TASK = 1
+POINTS_PER_OPTIONAL_TASK = 0
 NBGRADER_SCHEMA = 3
 
 
@@ -72,6 +76,7 @@ def nbgrader_source(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of the teacher's ``notebook`` in nbgrader's source format (outputs cleared)."""
     copy = nbformat.from_dict(notebook)
     answers = {id(cell) for cell in solution_cells(copy)}
+    optional = {task.solution for task in tasks(copy) if task.label == "optional"}  # read before the tags change
     for index, cell in enumerate(copy.cells):
         if cell.cell_type != "code":
             continue
@@ -90,8 +95,8 @@ def nbgrader_source(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 raise ValueError(f"cell {cell_id!r} follows the solution of {task!r} but does not grade it; "
                                  f"put exercises.check({task!r}, ..., stop=True) right after each solution cell")
             cell.source = _printed(cell.source)
-            cell.metadata["nbgrader"] = _nbgrader(f"{task}-check-{cell_id}", grade=True, locked=True,
-                                                  points=POINTS_PER_TASK)
+            points = POINTS_PER_OPTIONAL_TASK if index - 1 in optional else POINTS_PER_TASK
+            cell.metadata["nbgrader"] = _nbgrader(f"{task}-check-{cell_id}", grade=True, locked=True, points=points)
         else:
             cell.metadata["nbgrader"] = _nbgrader(f"locked-{cell_id}", locked=True)
     copy.metadata["minitransformers"] = {"version": "nbgrader"}
