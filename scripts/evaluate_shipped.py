@@ -20,7 +20,7 @@ from pathlib import Path
 
 from minitransformers import CheckpointNotFoundError, shipped_path
 from minitransformers.recipes.evaluation import (
-    both_sides_metrics, checkpoint_kind, evaluate_checkpoint, target_report,
+    BOTH_SIDES_MARGIN, both_sides_metrics, checkpoint_kind, evaluate_checkpoint, target_report,
 )
 
 SHIPPED_NAMES = ("mini-gpt-shakespeare", "mini-bert-shakespeare", "char-gpt-shakespeare")
@@ -102,7 +102,11 @@ def _both_sides(bert_folder: Path, gpt_folder: Path, device: str, famous_lines: 
     print(f"  mini-BERT, reading both sides:      top-1 {numbers['bert_both_sides']:.1%}")
     print(f"  mini-GPT, reading the left only:    top-1 {numbers['gpt_left_only']:.1%}")
     print(f"  best context-free guess ({numbers['unigram_token']!r}): top-1 {numbers['unigram']:.1%}")
-    print(f"  BERT - GPT: {100 * (numbers['bert_both_sides'] - numbers['gpt_left_only']):+.1f} points")
+    gap = numbers["bert_both_sides"] - numbers["gpt_left_only"]
+    print(f"  BERT - GPT: {100 * gap:+.1f} points")
+    verdict = "both sides help" if gap > 0 else "both sides do NOT help here"
+    print(f"  {verdict}: target BERT - GPT >= {100 * BOTH_SIDES_MARGIN:.0f} points, "
+          f"{'met' if gap >= BOTH_SIDES_MARGIN else 'MISSED'}")
     rows = famous_lines_table(bert, gpt, tokenizer)
     counts = found_counts(rows)
     print(f"Famous lines (top 5): BERT both sides {counts['bert']}, BERT with the right side removed "

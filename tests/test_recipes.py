@@ -14,7 +14,7 @@ from minitransformers.recipes.evaluation import checkpoint_kind
 from minitransformers.recipes.famous_lines import (
     FAMOUS_LINES, famous_lines_table, found_counts, markdown_table,
 )
-from minitransformers.recipes.shipped import SHARED, SHARED_MODEL, default_train_config
+from minitransformers.recipes.shipped import GPT_DROPOUT, SHARED, SHARED_MODEL, default_train_config
 
 SHIPPED_GPT = "weights/mini-gpt-shakespeare"
 
@@ -76,9 +76,16 @@ def test_gpt_and_bert_share_size_steps_and_batch_shape(tmp_path):
     gpt, bert = default_train_config("gpt", tmp_path / "g", "cpu"), default_train_config("bert", tmp_path / "b", "cpu")
     differing = {k for k, v in gpt.to_dict().items() if bert.to_dict()[k] != v}
     assert differing == {"output_dir"}
-    assert gpt.keep_best and gpt.eval_every > 0 and gpt.eval_batches is None
+    assert gpt.keep_best and gpt.eval_every > 0
     assert SHARED["block_size"] == SHARED_MODEL["max_positions"]  # trained at the full context
-    assert not gpt.compile and gpt.autocast_dtype is None  # float32 eager on a CPU
+    # The laptop pair runs bf16 autocast and compiled on a CPU too (benchmarks/bench_pair_step.py) ...
+    assert gpt.compile and gpt.autocast_dtype == "bfloat16"
+    # ... with a warm-up tied to the budget: 6% of the steps, whatever their number.
+    assert gpt.warmup_steps == round(0.06 * gpt.max_steps)
+    assert default_train_config("gpt", tmp_path, "cpu", steps=1000).warmup_steps == 60
+    assert gpt.checkpoint_every > 0  # a checkpoint every few minutes, so a killed run resumes
+    char = default_train_config("char", tmp_path / "c", "cpu")
+    assert not char.compile and char.autocast_dtype is None  # the char-GPT keeps its recipe: float32 eager
     with pytest.raises(ValueError, match="at least 1"):
         default_train_config("gpt", tmp_path, "cpu", steps=0)
 
@@ -130,7 +137,7 @@ def test_bert_masks_40_percent_without_dropout_and_is_scored_at_15(tokenizer):
 
     bert, gpt = shipped_bert_config(tokenizer), shipped_gpt_config(tokenizer)
     assert bert.hidden_dropout == bert.attention_dropout == 0.0
-    assert gpt.hidden_dropout == 0.2  # mini-GPT keeps its dropout
+    assert gpt.hidden_dropout == GPT_DROPOUT > 0  # mini-GPT keeps a dropout of its own
     assert (bert.hidden_size, bert.n_layers, bert.max_positions) == (gpt.hidden_size, gpt.n_layers, gpt.max_positions)
     works = {"a": "To be, or not to be.\n\nThat is the question.\n\n" * 40,
              "b": "Now is the winter of our discontent.\n\nMade glorious summer.\n\n" * 40}
@@ -141,3 +148,23 @@ def test_bert_masks_40_percent_without_dropout_and_is_scored_at_15(tokenizer):
             & (batch["input_ids"] != tokenizer.sep_token_id)
         selected = (batch["labels"] != -100).sum() / real.sum()
         assert abs(float(selected) - share) < 0.03, (evaluation, float(selected))
+
+
+def test_the_card_says_where_and_how_long_it_trained():
+    from minitransformers.recipes.model_card import _where_trained
+
+    cpu = {"hardware": "cpu (AMD EPYC, 2 logical cores, 2 threads)", "wall_time_s": 3012.0}
+    assert _where_trained(cpu) == "Trained on a CPU (AMD EPYC, 2 logical cores, 2 threads) in 50 minutes of wall clock."
+    gpu = {"hardware": "cuda (NVIDIA H200)", "wall_time_s": 162.3}
+    assert _where_trained(gpu) == "Trained on cuda (NVIDIA H200) in 3 minutes of wall clock."
+
+
+def test_the_targets_are_the_laptop_pairs():
+    from minitransformers.recipes.evaluation import BOTH_SIDES_MARGIN, target_report
+
+    bert = target_report("bert", {"masked_accuracy": 0.30, "nsp_accuracy": 0.7499,
+                                  "famous_lines": {"bert": "7/20"}})
+    assert [met for _, _, met in bert] == [True, False, True]
+    gpt = target_report("gpt", {"loss": 4.61, "famous_lines": {"gpt": "5/20"}})
+    assert [met for _, _, met in gpt] == [False, True]
+    assert BOTH_SIDES_MARGIN == 0.05

@@ -162,12 +162,14 @@ def evaluate_checkpoint_model(directory: str | Path, device: str | torch.device 
     return metrics
 
 
-# What the shipped checkpoints aim for on the held-out plays (issue 16 of the project).
+# What the shipped checkpoints aim for on the held-out plays (the laptop pair's issue, 34).
 TARGETS = {
-    "gpt": [("loss", "<=", 4.2), ("famous_lines.gpt", ">=", 1 / 3)],
-    "bert": [("masked_accuracy", ">=", 0.32), ("nsp_accuracy", ">=", 0.70), ("famous_lines.bert", ">=", 1 / 2)],
+    "gpt": [("loss", "<=", 4.6), ("famous_lines.gpt", ">=", 5 / 20)],
+    "bert": [("masked_accuracy", ">=", 0.30), ("nsp_accuracy", ">=", 0.75), ("famous_lines.bert", ">=", 7 / 20)],
     "gpt-char": [("loss", "<=", 1.40)],
 }
+# At the same hidden tokens, BERT reading both sides should beat GPT reading the left by this much.
+BOTH_SIDES_MARGIN = 0.05
 
 
 def _value(metrics: dict, name: str) -> float:

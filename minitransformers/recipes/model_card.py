@@ -109,9 +109,22 @@ def _reproduce(record: dict, directory: Path, shipped_recipe: Callable) -> str:
         return (f"This is a {train['max_steps']:,}-step run, not the shipped recipe "
                 f"({shipped.max_steps:,} steps x batch {shipped.batch_size}, `python scripts/train_shipped.py "
                 f"--only {SCRIPT_NAMES[kind]}`); its settings differ in {', '.join(differ)}.")
+    if str(record.get("hardware", "")).startswith("cpu"):
+        return (f"Reproduce it with `python scripts/train_shipped.py --only {SCRIPT_NAMES[kind]}` (add `--resume` "
+                f"after an interruption): the recipe is seeded, so the same CPU and torch version give the same "
+                f"weights (`tests/test_train_shipped_resume.py` checks a killed and resumed run bit for bit); "
+                f"other CPUs round bf16 and compiled kernels differently in the last digits.")
     return (f"Reproduce it with `python scripts/train_shipped.py --only {SCRIPT_NAMES[kind]}`: the recipe is "
             f"seeded, so the same hardware should give these numbers again within about 0.02 (bf16 and "
             f"compiled GPU kernels are not bit-for-bit; a second GPU run has not been made to check it).")
+
+
+def _where_trained(record: dict) -> str:
+    """One sentence: the machine and the minutes, which the laptop pair's cards must say."""
+    hardware, minutes = str(record.get("hardware", "")), record["wall_time_s"] / 60
+    if hardware.startswith("cpu"):
+        return f"Trained on a CPU ({hardware.removeprefix('cpu (').rstrip(')')}) in {minutes:.0f} minutes of wall clock."
+    return f"Trained on {hardware} in {minutes:.0f} minutes of wall clock."
 
 
 def _targets(record: dict) -> str:
@@ -159,11 +172,13 @@ def write_model_card(directory: str | Path, shipped_recipe: Callable) -> Path:
     precision = "bf16 autocast" if train.get("autocast_dtype") == "bfloat16" else "float32"
     if train.get("compile"):
         precision += ", torch.compile"
+    if record.get("sparse_prediction"):
+        precision += ", MLM head at the masked positions only"
     stored = record.get("stored_dtype", "float32")
     text = f"""# {directory.name}
 
 A {TITLES[record['kind']]} trained from scratch on the complete works of Shakespeare with
-minitransformers. {_reproduce(record, directory, shipped_recipe)}
+minitransformers. {_where_trained(record)} {_reproduce(record, directory, shipped_recipe)}
 
 | | |
 |---|---|
@@ -173,7 +188,7 @@ minitransformers. {_reproduce(record, directory, shipped_recipe)}
 | training | {train['max_steps']:,} steps x batch {train['batch_size']} x {model['max_positions']} tokens, AdamW lr {train['learning_rate']:g} (warm-up {train['warmup_steps']}, cosine to {train['min_learning_rate']:g}), weight decay {train['weight_decay']}, dropout {model['hidden_dropout']}, {precision}; {best} |
 | tokens seen | {record['tokens_seen']:,} |
 | hardware | {record['hardware']}, torch {record['torch']} |
-| wall time | {record['wall_time_s']:.0f} s |
+| wall time | {record['wall_time_s']:.0f} s ({record['wall_time_s'] / 60:.0f} minutes) |
 | stored as | {stored} safetensors; `from_pretrained` gives float32 |
 | validation (held-out plays) | {_quality(record)} |
 
