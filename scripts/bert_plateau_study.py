@@ -21,7 +21,7 @@ so an interrupted study continues where it stopped). The recipe's README
 
 Speed: the MLM head runs only at the masked positions (``MaskedPositionsLoss``);
 the loss and its gradients are those of ``BertForPreTraining(**batch).loss``
-(``tests/test_bert_plateau_study.py`` checks it), at about two thirds of the cost.
+(``tests/test_masked_positions.py`` checks it), at about half the cost (``benchmarks/bench_pair_step.py``).
 """
 
 from __future__ import annotations

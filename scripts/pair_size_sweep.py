@@ -331,6 +331,31 @@ def plot_curves(results: dict[str, dict], path: Path) -> None:
     print(f"wrote {path}")
 
 
+def plot_training(folders: list[Path], path: Path) -> None:
+    """The shipped pair's held-out loss every 250 steps (``training.json``), each against its unigram level."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(11, 6.5), dpi=100)
+    for folder in folders:
+        record = json.loads((folder / "training.json").read_text())
+        points = [row for row in record["history"] if "eval_loss" in row]
+        what = {"bert": "mini-BERT: MLM loss at 15% masked + NSP loss", "gpt": "mini-GPT: next-token loss"}
+        axis.plot([row["step"] for row in points], [row["eval_loss"] for row in points], marker="o", linewidth=2.5,
+                  label=f"{what.get(record['kind'], record['kind'])} ({record['wall_time_s'] / 60:.0f} min)")
+    axis.set_xlabel("optimizer step (batch of 32 sequences of 128 tokens)", fontsize=13)
+    axis.set_ylabel("loss on held-out plays (nats)", fontsize=13)
+    axis.set_title("The laptop pair trained on a 2-core CPU: held-out loss every 250 steps", fontsize=14)
+    axis.tick_params(labelsize=12)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=12)
+    figure.tight_layout()
+    figure.savefig(path)
+    print(f"wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sizes", nargs="*", help=f"which sizes (default: all): {', '.join(SIZES)}")
@@ -341,12 +366,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--table", action="store_true", help="only print the table of saved results")
     parser.add_argument("--curves", type=Path, help="draw the curves of the saved runs into this PNG")
+    parser.add_argument("--training-curves", nargs=3, type=Path, metavar=("BERT_DIR", "GPT_DIR", "PNG"),
+                        help="draw the held-out losses of two trained checkpoints (their training.json) into PNG")
     args = parser.parse_args(argv)
     unknown = [size for size in args.sizes if size not in SIZES]
     if unknown:
         parser.error(f"unknown size {', '.join(map(repr, unknown))}; choose from {', '.join(SIZES)}")
     if not math.isfinite(args.budget_minutes) or args.budget_minutes <= 0:
         parser.error(f"--budget-minutes must be a positive number, got {args.budget_minutes}")
+    if args.training_curves:
+        plot_training(list(args.training_curves[:2]), args.training_curves[2])
+        return
     if not args.table and not args.curves:
         run(args.sizes or list(SIZES), args.models, args.budget_minutes * 60, args.results, args.gpt_dropout)
     results = load_results(args.results)

@@ -13,15 +13,14 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from minitransformers import BertConfig, BertForPreTraining
 from minitransformers.data import IGNORE_INDEX, MaskedLMDataset
-from minitransformers.outputs import ModelOutput
 from minitransformers.recipes.shakespeare_data import (
     bpe_word_continuation, paragraphs, shakespeare_texts, train_shakespeare_tokenizer,
 )
 from minitransformers.training import TrainConfig, Trainer, make_scheduler, seed_everything
+from minitransformers.training.masked_positions import MaskedPositionsLoss
 
 EVAL_EXAMPLES = 256  # held-out examples scored at every evaluation (about 4,500 masked tokens at context 128)
 
@@ -85,29 +84,6 @@ VARIATIONS: dict[str, tuple[str, dict]] = {
     "fixed_full_size": ("the fixed recipe at 6 x 288, context 256",
                         dict(dropout=0.0, mask_rate=0.40, n_layers=6, hidden_size=288, n_heads=6, block_size=256)),
 }
-
-
-class MaskedPositionsLoss(nn.Module):
-    """``BertForPreTraining``'s loss with the MLM head run only where a label is set.
-
-    The same loss and gradients as ``model(**batch).loss``: cross-entropy
-    ignores the other positions anyway, so their logits are never needed.
-    """
-
-    def __init__(self, model: BertForPreTraining) -> None:
-        super().__init__()
-        self.model = model
-        self.config = model.config
-
-    def forward(self, input_ids, attention_mask, token_type_ids, labels, next_sentence_label=None) -> ModelOutput:
-        out = self.model.bert(input_ids, attention_mask, token_type_ids)
-        chosen = labels != IGNORE_INDEX  # (b t)
-        logits = self.model.mlm_head(out.last_hidden_state[chosen])  # (n v), n masked tokens
-        loss = F.cross_entropy(logits.float(), labels[chosen])
-        if next_sentence_label is not None:
-            nsp_logits = self.model.nsp_head(out.pooler_output)
-            loss = loss + F.cross_entropy(nsp_logits.float(), next_sentence_label.flatten())
-        return ModelOutput(loss=loss)
 
 
 class FixedMaskDataset(MaskedLMDataset):
