@@ -85,3 +85,16 @@ def test_fine_tuning_by_play_learns_an_easy_label_and_leaves_the_model_untouched
     assert all(torch.equal(before[name], value) for name, value in gpt.state_dict().items())
     assert finetune_scores(gpt, tokenizer, texts, labels, splits[:1], steps=3) == \
         finetune_scores(gpt, tokenizer, texts, labels, splits[:1], steps=3)  # seeded
+
+
+def test_a_pair_of_two_contexts_is_refused_by_name(tmp_path):
+    from minitransformers.analysis.pair_tasks import Pair
+
+    bert_tokenizer, gpt_tokenizer = _tokenizers()
+    bert, _ = _pair(bert_tokenizer.vocab_size, bert_tokenizer.pad_token_id, positions=40)
+    _, gpt = _pair(bert_tokenizer.vocab_size, bert_tokenizer.pad_token_id, positions=32)
+    for model, tokenizer, name in ((bert, bert_tokenizer, "bert"), (gpt, gpt_tokenizer, "gpt")):
+        model.save_pretrained(tmp_path / name)
+        tokenizer.save(tmp_path / name)
+    with pytest.raises(ValueError, match="BERT reads 40 positions and GPT 32"):
+        Pair.load(tmp_path / "bert", tmp_path / "gpt", works={})
