@@ -1,7 +1,8 @@
 """``minitransformers demo``: the first thing to run after installing.
 
 With the shipped Shakespeare checkpoints (``minitransformers.shipped_path``) it generates text
-with mini-GPT, fills in a blank with mini-BERT and saves an attention map.
+with mini-GPT, fills in a blank with mini-BERT and saves mini-BERT's attention on that very
+sentence, ``[MASK]`` and all: the picture shows what the student just saw.
 Without them (before they are trained) it builds both models from the
 ``tiny`` presets, runs one sentence through each, prints their parameter
 counts and saves a picture of the two attention masks: BERT's
@@ -83,10 +84,26 @@ def _bert_demo(folder: Path, device: torch.device, output_dir: Path) -> None:
     print(f"Fill in the blank: {MASKED!r}")
     for prediction in fill_mask(model, tokenizer, MASKED, top_k=5)[0]:
         print(f"  {prediction['token']:<15} {prediction['probability']:.3f}")
-    from .attention import save_attention_figure
+    path = _save_masked_attention(model, tokenizer, output_dir / "bert_attention.png")
+    print(f"\nAttention of every layer and head on {MASKED!r} saved to {path}")
 
-    path = save_attention_figure(model, tokenizer, SENTENCE, output_dir / "bert_attention.png")
-    print(f"\nAttention maps of every layer and head saved to {path}")
+
+def _save_masked_attention(model, tokenizer, path: Path) -> Path:
+    """mini-BERT's attention, every layer and head, on ``MASKED`` read as fill_mask reads it."""
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    # fill_mask understands [MASK] whatever the tokenizer calls its mask token; the picture must show that token.
+    text = MASKED.replace("[MASK]", tokenizer.convert_ids_to_tokens(tokenizer.mask_token_id))
+    ids = torch.tensor([tokenizer(text)["input_ids"]], device=next(model.parameters()).device)
+    with torch.no_grad():
+        attentions = model(ids, output_attentions=True).attentions  # one (b h t s) per layer
+    figure = plotting.plot_attention_grid(attentions, tokenizer.display_tokens(ids[0].tolist()),
+                                          title=f"mini-BERT, every layer and head, on {MASKED!r}")
+    figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(figure)
+    return path
 
 
 def _untrained_demo(output_dir: Path, device: torch.device) -> None:
