@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from ..plotting._layout import new_figure, readable_token
@@ -31,8 +32,11 @@ def token_labels(tokens: Sequence[str]) -> list[str]:
     return labels
 
 
-def _heat_map(fig: Figure, ax, values: np.ndarray, cmap: str, vmin: float, vmax: float, colorbar_label: str):
-    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto", origin="upper")
+def _heat_map(fig: Figure, ax, values: np.ndarray, cmap: str, vmin: float, vmax: float, colorbar_label: str,
+              norm=None):
+    if norm is not None:  # a norm (a log scale) carries its own limits
+        vmin = vmax = None
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, norm=norm, aspect="auto", origin="upper")
     bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
     bar.set_label(colorbar_label, fontsize=LABEL_SIZE)
     bar.ax.tick_params(labelsize=LABEL_SIZE - 1)
@@ -61,26 +65,44 @@ def _write_cells(ax, texts: np.ndarray, shades: np.ndarray, threshold: float) ->
 def plot_logit_lens(lens, tokenizer, batch: int = 0, target=None, title: str | None = None) -> Figure:
     """Layers (rows, the embeddings at the top) x read positions: the top guess in each cell.
 
-    ``tokenizer`` labels the input positions and decodes the guesses. The
-    colour is the top guess's probability, or the probability of ``target``
-    (one id, or ids ``(b p)``) when one is given.
+    ``tokenizer`` labels the input positions and decodes the guesses. Without
+    ``target`` the colour is the top guess's probability, 0 to 1. With ``target``
+    (one id, or ids ``(b p)``) it is the target's rank among the vocabulary, on a
+    log scale from 1 (the top guess, darkest) to the vocabulary's size, and each
+    cell gives the rank under the guess: a word a model comes to know often keeps
+    a small probability while its rank climbs, and on a probability scale the map
+    would read as blank. The title says the scale, also after a ``title`` of the caller.
     """
     inputs = tokenizer.display_tokens(lens.input_ids[batch].tolist())
     labels = token_labels([inputs[p] for p in lens.positions])
     probabilities, ids = lens.top_k(1)
-    top = probabilities[:, batch, :, 0].cpu().numpy()
-    shade = top if target is None else lens.target_probability(target)[:, batch].cpu().numpy()
     words = np.array([token_labels([tokenizer.decode([int(i)])[:9] for i in row]) for row in ids[:, batch, :, 0]])
     width = max(MIN_SIDE + 2, 0.9 * len(labels) + 3.5)
     height = max(MIN_SIDE, 0.55 * len(lens.layer_labels) + 3)
     fig = new_figure((width, height))
     ax = fig.add_subplot(1, 1, 1)
-    what = "probability of the top guess" if target is None else "probability of the target"
-    _heat_map(fig, ax, shade, "Blues", 0.0, 1.0, what)
-    _write_cells(ax, words, shade, 0.55)
+    if target is None:
+        shade = probabilities[:, batch, :, 0].cpu().numpy()
+        scale = "colour: probability of the top guess, 0 to 1"
+        _heat_map(fig, ax, shade, "Blues", 0.0, 1.0, "probability of the top guess")
+        darkness = shade
+    else:
+        rank = lens.target_rank(target)[:, batch].cpu().numpy()  # 0 = the top guess, as in LogitLens.table
+        vocabulary = lens.logits.shape[-1]
+        scale = f"colour: rank of the target among {vocabulary:,} tokens on a log scale, dark = near the top"
+        norm = LogNorm(vmin=1, vmax=vocabulary)  # a log scale needs values above 0: the colour is rank + 1
+        image = _heat_map(fig, ax, rank + 1, "Blues_r", 1, vocabulary, "rank of the target (0 = top guess), log scale",
+                          norm=norm)
+        ticks = [r for r in (0, 1, 10, 100, 1000, 10000) if r < vocabulary]
+        image.colorbar.set_ticks([r + 1 for r in ticks], labels=[str(r) for r in ticks])
+        image.colorbar.minorticks_off()
+        darkness = 1 - norm(rank + 1)
+        words = np.char.add(np.char.add(words, "\nrank "), rank.astype(int).astype(str))
+    _write_cells(ax, words, darkness, 0.55)
     read = "the guess is for the next token" if lens.family == "gpt" else "the guess is for this position's token"
     _ticks(ax, labels, lens.layer_labels, f"input token ({read})", "residual stream")
-    ax.set_title(title or f"Logit lens: top guess after each layer\n(colour: {what})", fontsize=LABEL_SIZE + 2)
+    heading = title or "Logit lens: top guess after each layer"
+    ax.set_title(f"{heading}\n({scale})", fontsize=LABEL_SIZE + 2)
     fig.tight_layout()
     return fig
 

@@ -113,7 +113,9 @@ def plot_rollout_comparison(
 
     ``rollout`` is one example's ``(t, s)``, e.g. ``attention_rollout(attentions)[0]``.
     ``shared_scale=True``: both panels from 0 to the largest value of either,
-    with one colour bar; ``False``: each its own scale and colour bar.
+    with one colour bar; ``False``: each from 0 to its own largest value, with its own
+    colour bar, the title giving each range (BERT's rollout, spread evenly, would be a
+    uniform dark square on GPT's scale).
     """
     entries = _check_models(models, "rollout")
     matrices = [as_matrix(rollout, f"rollout of {name!r}", "pick one example, e.g. rollout[0]")
@@ -128,13 +130,18 @@ def plot_rollout_comparison(
     fig = new_figure((len(entries) * (side + label_room) + bars, max(MIN_SIDE, side + label_room + 1.4)),
                      layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(entries)))
-    for ax, matrix, (name, _, tokens) in zip(axes, matrices, entries, strict=True):
-        plot_attention(matrix, tokens, ax=ax, title=f"{name}: rollout", max_tokens=max_tokens, vmax=vmax,
+    # On its own scale each panel runs from 0 to its largest value: an even rollout (BERT's, near 1/t)
+    # stays readable beside one that piles up on a token (GPT's first, near 1).
+    tops = [float(matrix[:k, :k].max()) for matrix, k in zip(matrices, kept)]
+    for ax, matrix, top, (name, _, tokens) in zip(axes, matrices, tops, entries, strict=True):
+        title = f"{name}: rollout" + ("" if shared_scale else f", colours 0 to {top:.2f}")
+        plot_attention(matrix, tokens, ax=ax, title=title, max_tokens=max_tokens, vmax=vmax or top,
                        colorbar=not shared_scale, value_label=ROLLOUT_LABEL, axis_labels=ROLLOUT_AXES)
     if shared_scale:
         style_colorbar(fig.colorbar(axes[-1].images[0], ax=list(axes), fraction=0.03, pad=0.02), ROLLOUT_LABEL)
         scale = f"one colour scale for all panels, 0 to {vmax:.2f} (colour bar)"
     else:
-        scale = "each panel on its own colour scale: compare patterns, not brightness"
+        ranges = ", ".join(f"{name} 0 to {top:.2f}" for (name, _, _), top in zip(entries, tops, strict=True))
+        scale = f"each panel on its own colour scale ({ranges}): compare patterns, not brightness"
     fig.suptitle(f"Attention rollout through all layers\n{scale}", fontsize=TITLE_FONT)
     return fig
