@@ -70,6 +70,15 @@ def _hint_offer(name: str, with_nudge: bool = True) -> str:
     return f"Hint: {hint(name)}\nStill stuck? exercises.hint({name!r}, level=2) gives a closer hint."
 
 
+def _raised(error: BaseException) -> str:
+    """The feedback line for an error the student's function raised."""
+    line = f"Your function raised {type(error).__name__}: {error}"
+    if isinstance(error, SystemExit):
+        line += (" (sys.exit() or exit() ends the whole program; a function for a check returns its answer, "
+                 "and raises an error to say something is wrong)")
+    return line
+
+
 def _cloned(inputs: dict[str, Any]) -> list[Any]:
     # Fresh copies for each caller, so an in-place edit by one cannot change what the other sees.
     return [value.clone() if isinstance(value, torch.Tensor) else value for value in inputs.values()]
@@ -103,10 +112,10 @@ def _check(name: str, student_function: Callable[..., Any], seed: int) -> CheckR
                 got = plain(student_function(*given))  # plain tensors: a subclass cannot answer for itself
             except NotImplementedError as error:  # a stub from the student copies: the task is still to do
                 return CheckResult(name, False, f"✗ {name}: not written yet (NotImplementedError: {error})")
-            # Any error is the student code's, not the checker's: report it as feedback.
-            except Exception as error:  # noqa: BLE001
-                return CheckResult(name, False, f"{header}\nYour function raised {type(error).__name__}: {error}\n"
-                                   f"{_hint_offer(name)}")
+            # Any error is the student code's, not the checker's: report it as feedback. SystemExit too
+            # (sys.exit(), exit()): it is no Exception, and escaping would end the script or the cell.
+            except (Exception, SystemExit) as error:  # noqa: BLE001
+                return CheckResult(name, False, f"{header}\n{_raised(error)}\n{_hint_offer(name)}")
             changed = tensors_changed(inputs, given)
             if changed:
                 return CheckResult(name, False, f"{header}\nYour function changed its input {changed} in place "
