@@ -47,7 +47,7 @@ def test_the_target_is_coloured_by_its_rank_on_a_log_scale_and_the_map_is_not_bl
     assert float(shades.max() - shades.min()) > 0.5, "the colours barely change: the map reads as blank"
     ranks = lens.target_rank(TARGET)[:, 0].numpy()
     # The best rank gets the strongest colour: the target's top readings stand out.
-    assert np.allclose(np.asarray(image.get_array()), ranks + 1)
+    assert np.allclose(np.asarray(image.get_array()), ranks + 1)  # rank 0 (the top guess) at the log scale's 1
     bars = [ax for ax in fig.axes if ax is not heat]
     assert len(bars) == 1 and "rank" in bars[0].get_ylabel() and "log" in bars[0].get_ylabel()
     assert "rank" in heat.get_title() and "log scale" in heat.get_title()
