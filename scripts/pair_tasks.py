@@ -39,8 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small subsets and 2 folds, for CI (not for results)")
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS), help="run only these rows")
     parser.add_argument("--json", type=Path, help="also write every row's per-fold scores to this JSON file")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="torch threads (default: one per core; on a machine busy with other work, 1 is "
+                             "often faster, as the threads otherwise wait for each other)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(os.cpu_count() or 1)  # one thread per core
+    if args.threads < 1:
+        print(f"pair_tasks: --threads must be at least 1, got {args.threads}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)  # by default one thread per core
     try:
         bert_dir = args.bert or shipped_path("mini-bert-shakespeare")
         gpt_dir = args.gpt or shipped_path("mini-gpt-shakespeare")

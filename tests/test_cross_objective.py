@@ -82,3 +82,22 @@ def test_continuing_lowers_the_masked_loss_of_both_kinds_on_the_same_batches():
         assert len(losses) == 40
         assert sum(losses[-5:]) / 5 < 0.8 * sum(losses[:5]) / 5, losses
         assert not model.training  # left in eval mode, ready to be scored
+
+
+def test_the_fill_in_scores_of_the_four_models_are_on_the_same_hidden_tokens():
+    from minitransformers.analysis.cross_objective import cross_objective_fill_in
+    from minitransformers.recipes.evaluation import both_sides_metrics
+
+    tokenizer = _tokenizer()
+    # The shipped pair, so that the scores are not all zero and a changed mask would show.
+    bert = BertForPreTraining.from_pretrained(shipped_path("mini-bert-shakespeare"))
+    gpt = GPTLMHeadModel.from_pretrained(shipped_path("mini-gpt-shakespeare"))
+    before = {name: value.clone() for name, value in gpt.state_dict().items()}
+    test = {"held out": "Good night, sweet prince,\nAnd flights of angels sing thee to thy rest!\n" * 30}
+    scores = cross_objective_fill_in(bert, gpt, tokenizer, TEXT, test, steps=1, batch_size=2)["held out"]
+    plain = both_sides_metrics(bert, gpt, tokenizer, test)
+    assert (scores["bert"], scores["gpt_left"]) == (plain["bert_both_sides"], plain["gpt_left_only"])
+    unmasked = both_sides_metrics(ShiftedMaskedLM(make_bidirectional(gpt)), gpt, tokenizer, test)
+    assert scores["gpt_unmasked"] == unmasked["bert_both_sides"]  # scored without GPT's side, same masks
+    assert min(scores["bert"], scores["gpt_left"], scores["gpt_unmasked"]) > 0
+    assert all(torch.equal(before[name], value) for name, value in gpt.state_dict().items())

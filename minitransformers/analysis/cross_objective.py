@@ -159,8 +159,22 @@ def cross_objective_fill_in(bert: nn.Module, gpt: nn.Module, tokenizer, train_wo
         work = {play: text}
         plain = both_sides_metrics(bert, gpt, tokenizer, work)
         scores[play] = {"bert": plain["bert_both_sides"], "gpt_left": plain["gpt_left_only"],
-                        "unigram": plain["unigram"],
-                        **{name: both_sides_metrics(model, gpt, tokenizer, work)["bert_both_sides"]
-                           for name, model in (("bert_continued", bert_continued), ("gpt_unmasked", gpt_unmasked),
-                                               ("gpt_continued", gpt_continued))}}
+                        "unigram": plain["unigram"]}
+        # The same windows and masks again (same seed); GPT's left-only side is known, so skip it.
+        skip_gpt = _NoGuesses(gpt.config)
+        for name, model in (("bert_continued", bert_continued), ("gpt_unmasked", gpt_unmasked),
+                            ("gpt_continued", gpt_continued)):
+            scores[play][name] = both_sides_metrics(model, skip_gpt, tokenizer, work)["bert_both_sides"]
     return scores
+
+
+class _NoGuesses(nn.Module):
+    """Stands in for GPT in ``both_sides_metrics`` when only the other side is wanted: one logit per position."""
+
+    def __init__(self, config) -> None:
+        super().__init__()
+        self.config = config  # both_sides_metrics reads max_positions to cut the same windows
+        self.device = torch.device("cpu")
+
+    def forward(self, input_ids: torch.Tensor) -> ModelOutput:
+        return ModelOutput(logits=torch.zeros(*input_ids.shape, 1))

@@ -57,8 +57,8 @@ class PairTaskSettings:
 
     @classmethod
     def quick(cls) -> PairTaskSettings:
-        return cls(text_chars=6000, next_word_targets=24, genre_per_play=4, folds=2, which_plays=WHICH_PLAYS[:8],
-                   which_per_play=8, retrieval_queries=16, retrieval_lines=400, finetune_steps=2, finetune_batch=8,
+        return cls(text_chars=3000, next_word_targets=16, genre_per_play=3, folds=2, which_plays=WHICH_PLAYS[:8],
+                   which_per_play=6, retrieval_queries=16, retrieval_lines=250, finetune_steps=2, finetune_batch=8,
                    cross_steps=2, cross_batch=4)
 
 
