@@ -137,7 +137,7 @@ def test_bert_masks_40_percent_without_dropout_and_is_scored_at_15(tokenizer):
 
     bert, gpt = shipped_bert_config(tokenizer), shipped_gpt_config(tokenizer)
     assert bert.hidden_dropout == bert.attention_dropout == 0.0
-    assert gpt.hidden_dropout == GPT_DROPOUT > 0  # mini-GPT keeps a dropout of its own
+    assert gpt.hidden_dropout == gpt.attention_dropout == GPT_DROPOUT  # the dropout the sweep measured best
     assert (bert.hidden_size, bert.n_layers, bert.max_positions) == (gpt.hidden_size, gpt.n_layers, gpt.max_positions)
     works = {"a": "To be, or not to be.\n\nThat is the question.\n\n" * 40,
              "b": "Now is the winter of our discontent.\n\nMade glorious summer.\n\n" * 40}
