@@ -73,6 +73,10 @@ FIGURES = {  # name: (make the figure, the input its title must name, or None)
     "rollout comparison": (lambda: plot_rollout_comparison({"mini-BERT": (_rollout(BERT), BERT_TOKENS),
                                                             "mini-GPT": (_rollout(GPT), GPT_TOKENS)}),
                            GPT_TOKENS),
+    # 04b's: each panel on its own scale, the figure title naming both ranges
+    "rollout comparison, own scales": (lambda: plot_rollout_comparison(
+        {"mini-BERT": (_rollout(BERT), BERT_TOKENS), "mini-GPT": (_rollout(GPT), GPT_TOKENS)}, shared_scale=False),
+        GPT_TOKENS),
     "entropy 6x6": (lambda: plot_head_entropy(torch.rand(6, 6) * 2, tokens=GPT_TOKENS), GPT_TOKENS),
     "entropy 12x12": (lambda: plot_head_entropy(torch.rand(12, 12) * 2), None),
     "mask": (lambda: plot_mask(causal_mask(len(GPT_TOKENS)), GPT_TOKENS), None),

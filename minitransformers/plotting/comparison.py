@@ -7,7 +7,10 @@ sharper head, whichever model it belongs to.
 
 - ``plot_attention_comparison``: the chosen layers and heads of each
   model, as grids (``plot_attention_grid``) in sub-figures.
-- ``plot_rollout_comparison``: each model's attention rollout.
+- ``plot_rollout_comparison``: each model's attention rollout. Rollouts differ
+  in range (BERT's spread near 1/t, GPT's piled near 1 on the first token),
+  so ``shared_scale=False`` gives each panel its own scale and names both
+  ranges in the titles.
 """
 
 from __future__ import annotations
