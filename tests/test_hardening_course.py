@@ -210,3 +210,111 @@ def test_nbgrader_autograde_gets_the_graders_verdict_for_a_hang_and_an_exit(tmp_
               if output.output_type == "error"]
     assert "causal_mask: trial 1 of 4" in errors[0] and "still running after 3 s" in errors[0], errors
     assert "padding_mask: trial 1 of 4" in errors[1] and "SystemExit" in errors[1], errors
+
+
+# --- 13. in-place edits of anything the function received ----------------------------------------
+
+def _lens_then_zero_the_norm(residual, final_norm, unembedding):
+    logits = final_norm(residual) @ unembedding.T  # the right answer ...
+    final_norm.weight.zero_()  # ... and then the caller's module is broken
+    return logits
+
+
+def test_zeroing_a_parameter_of_a_module_it_was_given_fails_and_names_it():
+    result = exercises.check("logit_lens_layer", _lens_then_zero_the_norm)
+    assert not result.passed and result.mistake == "modified_input"
+    assert "changed its input `final_norm.weight` in place" in result.message, result.message
+
+
+def test_an_edited_sub_layer_of_the_encoder_block_is_named():
+    def block(x, mask, attention, attention_norm, feedforward, feedforward_norm):
+        x = attention_norm(x + attention(x, mask))
+        output = feedforward_norm(x + feedforward(x))
+        feedforward.expand.bias.add_(1.0)
+        return output
+
+    result = exercises.check("encoder_block", block)
+    assert not result.passed and result.mistake == "modified_input"
+    assert "`feedforward.expand.bias`" in result.message, result.message
+
+
+def _library_stages(ids, weights, config):
+    from minitransformers.exercises.capstone_exercises import _library_gpt_stages
+
+    return _library_gpt_stages(ids, weights, config)  # the right stages, as a student's own function
+
+
+def test_zeroing_every_tensor_of_the_capstones_weights_fails_and_names_them():
+    def zero_everything(ids, weights, config):
+        stages = _library_stages(ids, weights, config)
+        for tensor in weights.values():
+            tensor.zero_()
+        return stages
+
+    result = exercises.check("your_gpt", zero_everything)
+    assert not result.passed and result.mistake == "modified_input"
+    assert "`weights['gpt.token_embeddings.weight']`" in result.message, result.message
+    assert "more" in result.message and len(result.message) < 2000  # a count, not every name
+
+
+def test_replacing_or_removing_an_entry_of_the_weights_dict_fails():
+    def swap_an_entry(ids, weights, config):
+        stages = _library_stages(ids, weights, config)
+        weights["gpt.final_norm.weight"] = torch.zeros_like(weights["gpt.final_norm.weight"])
+        return stages
+
+    def empty_the_dict(ids, weights, config):
+        stages = _library_stages(ids, weights, config)
+        weights.clear()
+        return stages
+
+    swapped = exercises.check("your_gpt", swap_an_entry)
+    assert not swapped.passed and "`weights['gpt.final_norm.weight']`" in swapped.message, swapped.message
+    emptied = exercises.check("your_gpt", empty_the_dict)
+    assert not emptied.passed and emptied.mistake == "modified_input" and "`weights`" in emptied.message
+
+
+def test_a_changed_config_fails_and_never_reaches_the_library_model():
+    from minitransformers.exercises.capstone_exercises import SHIPPED_GPT, _shipped
+
+    shipped_config = _shipped(SHIPPED_GPT).config
+    n_heads = shipped_config.n_heads
+
+    def change_the_config(ids, weights, config):
+        stages = _library_stages(ids, weights, config)
+        config.n_heads = 1
+        return stages
+
+    try:
+        result = exercises.check("your_gpt", change_the_config)
+        assert shipped_config.n_heads == n_heads  # the grader's own model is untouched
+    finally:
+        shipped_config.n_heads = n_heads
+    assert not result.passed and "`config.n_heads`" in result.message, result.message
+
+
+def test_the_reference_and_the_student_share_nothing():
+    from minitransformers.exercises.inputs import cloned
+
+    inputs = {"weights": {"a": torch.ones(2)}, "parts": [torch.zeros(1), {"b": torch.ones(1)}],
+              "norm": torch.nn.LayerNorm(3)}
+    first, second = cloned(inputs), cloned(inputs)
+    assert first[0] is not second[0] and first[0] is not inputs["weights"]
+    assert first[0]["a"].data_ptr() != inputs["weights"]["a"].data_ptr()
+    assert first[1][1]["b"].data_ptr() != second[1][1]["b"].data_ptr()
+    assert first[2].weight.data_ptr() != inputs["norm"].weight.data_ptr()
+
+
+def test_changes_deep_inside_nested_containers_are_found():
+    from minitransformers.exercises.inputs import cloned, inputs_changed
+
+    inputs = {"parts": [torch.zeros(2), {"b": torch.ones(2)}], "norm": torch.nn.LayerNorm(3), "n": 2}
+    untouched = cloned(inputs)
+    assert inputs_changed(inputs, untouched) is None
+    edited = cloned(inputs)
+    edited[0][1]["b"][0] = 5.0
+    edited[1].bias.fill_(1.0)
+    assert inputs_changed(inputs, edited) == "`parts[1]['b']` and `norm.bias`"
+    grown = cloned(inputs)
+    grown[0].append(torch.ones(1))
+    assert inputs_changed(inputs, grown) == "`parts`"
