@@ -157,6 +157,9 @@ def test_the_card_says_where_and_how_long_it_trained():
     assert _where_trained(cpu) == "Trained on a CPU (AMD EPYC, 2 logical cores, 2 threads) in 50 minutes of wall clock."
     gpu = {"hardware": "cuda (NVIDIA H200)", "wall_time_s": 162.3}
     assert _where_trained(gpu) == "Trained on cuda (NVIDIA H200) in 3 minutes of wall clock."
+    resumed = {**cpu, "resumed_at_steps": [2250]}
+    assert _where_trained(resumed).endswith("resumed from its checkpoint at step 2,250; the minutes add the "
+                                            "parts up to that checkpoint.")
 
 
 def test_the_targets_are_the_laptop_pairs():

@@ -291,3 +291,31 @@ def test_bert_pretraining_trains_on_mlm_nsp_batches():
     assert len(history) == 6 and all(math.isfinite(row["loss"]) for row in history)
     # MLM (about ln 60) plus NSP (about ln 2) at the start: both heads receive labels.
     assert history[0]["loss"] > math.log(60)
+
+
+def test_a_resumed_run_counts_the_wall_time_of_its_earlier_part(tmp_path):
+    # A model card quotes the run's wall time; after a resume it must not be only the last part's.
+    first = new_trainer(make_config(output_dir=str(tmp_path), checkpoint_every=5))
+    first.train(until_step=5)
+    first.seconds_before_resume = 600.0  # as if the part before this one had run for ten minutes
+    first.save_checkpoint()
+    second = new_trainer(make_config(output_dir=str(tmp_path)))
+    second.load_checkpoint()
+    assert 600.0 < second.seconds_before_resume < 660.0
+    assert second.wall_seconds >= second.seconds_before_resume
+    assert second.resumed_at_steps == [5]
+
+
+def test_a_checkpoint_without_wall_time_falls_back_to_its_logged_throughput(tmp_path, monkeypatch):
+    first = new_trainer(make_config(output_dir=str(tmp_path), log_every=1))
+    first.train(until_step=4)
+    state = checkpoint_module.load_checkpoint(tmp_path / "checkpoint.pt")
+    state.pop("wall_seconds")  # written before checkpoints had one
+    rows = [row for row in state["history"] if "tokens_per_s" in row]
+    assert [row["step"] for row in rows] == [1, 2, 3, 4]
+    # each step reads 8 blocks of 8 tokens
+    expected = sum(64 / row["tokens_per_s"] for row in rows)
+    monkeypatch.setattr(checkpoint_module, "load_checkpoint", lambda path, map_location="cpu": state)
+    second = new_trainer(make_config(output_dir=str(tmp_path)))
+    second.load_checkpoint()
+    assert second.seconds_before_resume == pytest.approx(expected)

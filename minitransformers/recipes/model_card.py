@@ -122,9 +122,14 @@ def _reproduce(record: dict, directory: Path, shipped_recipe: Callable) -> str:
 def _where_trained(record: dict) -> str:
     """One sentence: the machine and the minutes, which the laptop pair's cards must say."""
     hardware, minutes = str(record.get("hardware", "")), record["wall_time_s"] / 60
-    if hardware.startswith("cpu"):
-        return f"Trained on a CPU ({hardware.removeprefix('cpu (').rstrip(')')}) in {minutes:.0f} minutes of wall clock."
-    return f"Trained on {hardware} in {minutes:.0f} minutes of wall clock."
+    machine = f"a CPU ({hardware.removeprefix('cpu (').rstrip(')')})" if hardware.startswith("cpu") else hardware
+    sentence = f"Trained on {machine} in {minutes:.0f} minutes of wall clock."
+    resumed = record.get("resumed_at_steps") or []
+    if resumed:  # the minutes count each part up to the checkpoint the next part resumed from
+        steps = ", ".join(f"{step:,}" for step in resumed)
+        sentence += (f" The run was interrupted and resumed from its checkpoint at step {steps}; the minutes "
+                     f"add the parts up to that checkpoint.")
+    return sentence
 
 
 def _targets(record: dict) -> str:

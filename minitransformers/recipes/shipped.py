@@ -125,7 +125,7 @@ def _train_keeping_best(trainer: Trainer, resume: bool, time_budget_s: float | N
             break
     trainer.restore_best()
     return {"best_step": trainer.best["step"], "best_validation_loss": trainer.best["loss"],
-            "stopped_early_at_step": stopped_early}
+            "stopped_early_at_step": stopped_early, "resumed_at_steps": trainer.resumed_at_steps}
 
 
 def _stored_copy(model, attn_impl: str = "manual"):
@@ -152,7 +152,8 @@ def _train_and_save(kind: str, model, tokenizer, train_set, eval_set, train_conf
     record = {
         "kind": kind, "model_config": model.config.to_dict(), "parameters": model.num_parameters(),
         "train_config": trainer.config.to_dict(), **outcome, "stored_dtype": str(STORED_DTYPE).removeprefix("torch."),
-        "wall_time_s": round(time.time() - started, 1), "hardware": describe_device(model.device),
+        # a resumed run counts the time its earlier parts spent up to the checkpoint it resumed from
+        "wall_time_s": round(time.time() - started + trainer.seconds_before_resume, 1), "hardware": describe_device(model.device),
         "platform": platform.platform(), "torch": torch.__version__, "history": trainer.history,
         **extra, "tokens_seen": trainer.step * train_config.batch_size * train_set.block_size,
     }

@@ -147,6 +147,11 @@ class Trainer:
         # The lowest evaluation loss so far, its step, and (with keep_best) its weights on the CPU.
         self.best: dict[str, Any] = {"step": None, "loss": float("inf")}
         self._best_weights: dict[str, torch.Tensor] | None = None
+        # Wall-clock seconds of the run so far, carried through checkpoints, so that a run resumed
+        # after an interruption reports its whole time (what a model card quotes), not its last part.
+        self.seconds_before_resume = 0.0
+        self.resumed_at_steps: list[int] = []
+        self._started = time.time()
         # Each process gets its own dropout stream; all are fixed by the seed.
         seed_everything(config.seed + self.context.rank)
         self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
@@ -338,6 +343,23 @@ class Trainer:
             raise ValueError("set config.output_dir to write or find checkpoints")
         return Path(self.config.output_dir) / CHECKPOINT_NAME
 
+    def _logged_seconds(self) -> float:
+        """The training time that a checkpoint without ``wall_seconds`` (written before they had one)
+        logged: the tokens between log rows over the throughput each row measured (no evaluations)."""
+        example = self.train_dataset[0]
+        tokens_per_step = self.config.batch_size * example["input_ids"].numel()  # the global batch
+        seconds, previous_step = 0.0, 0
+        for row in self.history:
+            if row.get("tokens_per_s"):
+                seconds += (row["step"] - previous_step) * tokens_per_step / row["tokens_per_s"]
+                previous_step = row["step"]
+        return seconds
+
+    @property
+    def wall_seconds(self) -> float:
+        """Wall-clock seconds of this run, summed over every resume (up to the last checkpoint of each)."""
+        return self.seconds_before_resume + (time.time() - self._started)
+
     def save_checkpoint(self, path: str | Path | None = None) -> None:
         """Write the full training state (every process must call this; rank 0 writes)."""
         rng_states = all_gather_objects(ckpt.rng_state(), self.context)
@@ -356,6 +378,8 @@ class Trainer:
                 ),
                 grad_scaler=self.grad_scaler.state_dict(),
                 best={**self.best, "model": self._best_weights},
+                wall_seconds=self.wall_seconds,
+                resumed_at_steps=self.resumed_at_steps,
             )
         barrier(self.context)  # nobody runs ahead (or reads) before the file is complete
 
@@ -378,6 +402,10 @@ class Trainer:
         if state.get("grad_scaler"):
             self.grad_scaler.load_state_dict(state["grad_scaler"])
         self.step, self.history = state["step"], list(state["history"])
+        # Time spent after this checkpoint was written is lost with the interrupted process.
+        self.seconds_before_resume = float(state.get("wall_seconds", self._logged_seconds()))
+        self._started = time.time()
+        self.resumed_at_steps = [*state.get("resumed_at_steps", []), self.step]
         best = state.get("best") or {}
         if best.get("step") is not None:
             self.best = {"step": best["step"], "loss": best["loss"]}
@@ -392,3 +420,4 @@ class Trainer:
             ckpt.set_rng_state(state["rng_states"][self.context.rank])
         else:  # a different number of processes: reseed deterministically instead
             seed_everything(self.config.seed + self.context.rank + 7919 * self.step)
+
