@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Train the three shipped checkpoints at once on one GPU, one process each, then score them
 # and pack them for the trip back (the lent GPU machine returns files of at most 15 MiB).
+# Nothing depends on it: the shipped mini-BERT and mini-GPT were trained on a 2-core CPU with
+# scripts/train_shipped.py (their cards say so); only the character-level GPT came from a GPU.
 #   OUT=/tmp/out bash scripts/device_train_shipped.sh          # BUDGET=seconds per model, STEPS=n
 set -uo pipefail
 OUT=${OUT:-/tmp/shipped-out}; RUN=${RUN:-/tmp/shipped}; BUDGET=${BUDGET:-330}
