@@ -96,10 +96,11 @@ def _both_sides(bert_folder: Path, gpt_folder: Path, device: str, famous_lines: 
     bert = BertForPreTraining.from_pretrained(bert_folder).to(device)
     gpt = GPTLMHeadModel.from_pretrained(gpt_folder).to(device)
     tokenizer = load_tokenizer(gpt_folder)
-    numbers = both_sides_metrics(bert, gpt, tokenizer, shakespeare_texts()[1])
+    numbers = both_sides_metrics(bert, gpt, tokenizer, shakespeare_texts()[1], right_side_removed=True)
     print(f"\nBoth sides against the left side, on {numbers['tokens']:,} hidden tokens of the held-out plays "
           "(15% of each window, every one <mask> for BERT):")
     print(f"  mini-BERT, reading both sides:      top-1 {numbers['bert_both_sides']:.1%}")
+    print(f"  mini-BERT, right side removed:      top-1 {numbers['bert_left_only']:.1%}")
     print(f"  mini-GPT, reading the left only:    top-1 {numbers['gpt_left_only']:.1%}")
     print(f"  best context-free guess ({numbers['unigram_token']!r}): top-1 {numbers['unigram']:.1%}")
     gap = numbers["bert_both_sides"] - numbers["gpt_left_only"]

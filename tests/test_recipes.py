@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from minitransformers import load_tokenizer
+from minitransformers import load_tokenizer, shipped_path
 from minitransformers.recipes.evaluation import checkpoint_kind
 from minitransformers.recipes.famous_lines import (
     FAMOUS_LINES, famous_lines_table, found_counts, markdown_table,
@@ -171,3 +171,33 @@ def test_the_targets_are_the_laptop_pairs():
     gpt = target_report("gpt", {"loss": 4.61, "famous_lines": {"gpt": "5/20"}})
     assert [met for _, _, met in gpt] == [False, True]
     assert BOTH_SIDES_MARGIN == 0.05
+
+
+def test_bert_with_the_right_side_removed_reads_each_hidden_token_from_its_left_only():
+    from minitransformers import BertForPreTraining, GPTLMHeadModel, load_tokenizer
+    from minitransformers.data import mask_tokens
+    from minitransformers.recipes.evaluation import both_sides_metrics
+
+    bert = BertForPreTraining.from_pretrained(shipped_path("mini-bert-shakespeare"))
+    gpt = GPTLMHeadModel.from_pretrained(shipped_path("mini-gpt-shakespeare"))
+    tokenizer = load_tokenizer(shipped_path("mini-bert-shakespeare"))
+    text = {"held out": "Good night, sweet prince,\nAnd flights of angels sing thee to thy rest!\n" * 24}
+    numbers = both_sides_metrics(bert, gpt, tokenizer, text, right_side_removed=True)
+    # The same hidden tokens, one unpadded forward each: the left side, the gap, <sep> and nothing after.
+    length = min(bert.config.max_positions - 2, gpt.config.max_positions)
+    ids = tokenizer.encode_ordinary(text["held out"])
+    windows = torch.tensor([ids[start:start + length] for start in range(0, len(ids) - length + 1, length)])
+    hidden, labels = mask_tokens(windows, mask_token_id=tokenizer.mask_token_id, vocab_size=tokenizer.vocab_size,
+                                 mask_probability=0.15, generator=torch.Generator().manual_seed(1),
+                                 replace_shares=(1.0, 0.0, 0.0))
+    correct = total = 0
+    with torch.no_grad():
+        for row, position in (labels[:, 1:] != -100).nonzero().tolist():
+            position += 1
+            prefix = [tokenizer.cls_token_id, *hidden[row, :position + 1].tolist(), tokenizer.sep_token_id]
+            guess = bert(torch.tensor([prefix])).logits[0, position + 1].argmax()
+            correct += int(guess == labels[row, position])
+            total += 1
+    assert total == numbers["tokens"] > 20
+    assert numbers["bert_left_only"] == correct / total
+    assert numbers["bert_left_only"] != numbers["bert_both_sides"]  # the right side changes the guesses

@@ -62,7 +62,7 @@ def masked_lm_metrics(model, dataset, batch_size: int = 64) -> dict[str, float]:
 
 @torch.no_grad()
 def both_sides_metrics(bert, gpt, tokenizer, works: dict[str, str], mask_probability: float = 0.15,
-                       seed: int = 1, batch_size: int = 16) -> dict[str, float]:
+                       seed: int = 1, batch_size: int = 16, right_side_removed: bool = False) -> dict[str, float]:
     """Top-1 accuracy on the same hidden tokens: BERT reading both sides, GPT reading only the left.
 
     Each work is cut into windows of ``t`` tokens (BERT's context less its
@@ -73,6 +73,11 @@ def both_sides_metrics(bert, gpt, tokenizer, works: dict[str, str], mask_probabi
     first token of a window has no left side and is not scored. ``unigram``
     is the best context-free guess: always the token most frequent among the
     scored ones (an upper bound for any guess that ignores the text).
+
+    ``bert_left_only`` (with ``right_side_removed=True``) is BERT at the same
+    hidden tokens with the right side cut off: for each hidden token it reads
+    ``<cls> window up to the token <sep>`` (the earlier hidden tokens still
+    masked), so it sees what GPT sees, less the hidden tokens before it.
     """
     from ..data import mask_tokens
 
@@ -84,7 +89,7 @@ def both_sides_metrics(bert, gpt, tokenizer, works: dict[str, str], mask_probabi
         ids = tokenizer.encode_ordinary(text)
         windows += [ids[start:start + length] for start in range(0, len(ids) - length + 1, length)]
     generator = torch.Generator().manual_seed(seed)
-    bert_correct = gpt_correct = 0
+    bert_correct = gpt_correct = left_correct = 0
     scored_tokens = []
     for start in range(0, len(windows), batch_size):
         window = torch.tensor(windows[start:start + batch_size])  # (b t)
@@ -100,11 +105,38 @@ def both_sides_metrics(bert, gpt, tokenizer, works: dict[str, str], mask_probabi
         bert_correct += int((bert_guess[chosen] == labels[chosen]).sum())
         gpt_correct += int((gpt_guess[:, :-1][chosen[:, 1:]] == labels[:, 1:][chosen[:, 1:]]).sum())
         scored_tokens += labels[chosen].tolist()
+        if right_side_removed:
+            left_correct += _left_only_correct(bert, tokenizer, hidden, labels, chosen)
     n = len(scored_tokens)
     most_frequent = max(set(scored_tokens), key=scored_tokens.count)
-    return {"bert_both_sides": bert_correct / n, "gpt_left_only": gpt_correct / n,
-            "unigram": scored_tokens.count(most_frequent) / n, "unigram_token": tokenizer.decode([most_frequent]),
-            "tokens": n}
+    numbers = {"bert_both_sides": bert_correct / n, "gpt_left_only": gpt_correct / n,
+               "unigram": scored_tokens.count(most_frequent) / n, "unigram_token": tokenizer.decode([most_frequent]),
+               "tokens": n}
+    if right_side_removed:
+        numbers["bert_left_only"] = left_correct / n
+    return numbers
+
+
+def _left_only_correct(bert, tokenizer, hidden: torch.Tensor, labels: torch.Tensor, chosen: torch.Tensor,
+                       batch_size: int = 64) -> int:
+    """How many hidden tokens BERT gets right reading ``<cls> left side, hidden token <sep>`` only."""
+    rows, positions = chosen.nonzero(as_tuple=True)
+    # One input per hidden token; sorted by length so that each batch pads little.
+    order = positions.argsort()
+    correct = 0
+    for start in range(0, len(order), batch_size):
+        picked = order[start:start + batch_size]
+        longest = int(positions[picked].max()) + 1
+        ids = torch.full((len(picked), longest + 2), tokenizer.pad_token_id)
+        attention = torch.zeros_like(ids)
+        for row, (window, position) in enumerate(zip(rows[picked].tolist(), positions[picked].tolist())):
+            prefix = [tokenizer.cls_token_id, *hidden[window, :position + 1].tolist(), tokenizer.sep_token_id]
+            ids[row, :len(prefix)] = torch.tensor(prefix)
+            attention[row, :len(prefix)] = 1
+        logits = bert(ids.to(bert.device), attention_mask=attention.to(bert.device)).logits  # (b t v)
+        at_gap = logits[torch.arange(len(picked)), positions[picked] + 1].argmax(-1).cpu()  # after <cls>
+        correct += int((at_gap == labels[rows[picked], positions[picked]]).sum())
+    return correct
 
 
 def checkpoint_kind(directory: str | Path) -> str:
