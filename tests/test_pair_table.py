@@ -19,6 +19,14 @@ def test_a_clear_lead_names_its_family_the_points_and_the_ratio():
     assert verdict(gpt, bert).startswith("GPT by 12.0 points")
 
 
+def test_the_sentence_can_name_any_two_models():
+    first, second = [0.40, 0.45, 0.50], [0.30, 0.33, 0.36]
+    names = ("MiniLM", "mini-BERT cls")
+    assert verdict(first, second, names=names).startswith("MiniLM by 12.0 points")
+    assert verdict(second, first, names=names).startswith("mini-BERT cls by 12.0 points")
+    assert "mini-BERT cls ahead" in verdict([0.50, 0.30, 0.42], [0.60, 0.38, 0.30], names=names)
+
+
 def test_a_gap_within_twice_the_spread_has_no_winner():
     bert, gpt = [0.50, 0.30, 0.42], [0.40, 0.38, 0.40]  # gaps 0.10, -0.08, 0.02: mean 0.013, spread 0.09
     assert winner(bert, gpt) is None

@@ -50,12 +50,17 @@ def winner(bert: list[float], gpt: list[float], clear: float = CLEAR) -> str | N
     return None
 
 
-def verdict(bert: list[float], gpt: list[float], clear: float = CLEAR, scale: float = 100.0) -> str:
-    """Which family wins, by how many points (``scale`` x the score) and how many times the spread."""
+def verdict(bert: list[float], gpt: list[float], clear: float = CLEAR, scale: float = 100.0,
+            names: tuple[str, str] = FAMILIES) -> str:
+    """Which family wins, by how many points (``scale`` x the score) and how many times the spread.
+
+    ``names`` are what the sentence calls the first and the second scores (notebook 06 weighs the
+    reference model against the best mini model the same way).
+    """
     found = winner(bert, gpt, clear)
     gap, spread = _gap_and_spread(bert, gpt)
     points = abs(gap) * scale
-    ahead = "BERT" if gap > 0 else "GPT"
+    ahead = names[0] if gap > 0 else names[1]
     if gap == 0:
         return "a tie: the same score"
     if spread is None:
@@ -66,7 +71,7 @@ def verdict(bert: list[float], gpt: list[float], clear: float = CLEAR, scale: fl
     if found is None:
         return f"no clear winner: the gap ({points:.1f} points, {ahead} ahead) is within {clear:g}x the spread " \
                f"({ratio:.1f}x)"
-    return f"{found} by {points:.1f} points, {ratio:.1f}x the spread"
+    return f"{ahead} by {points:.1f} points, {ratio:.1f}x the spread"  # the winner: found is ahead
 
 
 def against_expectation(found: str | None, expected: str | None, reason: str) -> str:
