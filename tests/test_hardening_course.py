@@ -206,8 +206,10 @@ def test_nbgrader_autograde_gets_the_graders_verdict_for_a_hang_and_an_exit(tmp_
                   for grade in gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "hostile").grades}
     assert scores == {"causal_mask": 0.0, "padding_mask": 0.0, "masking": 1.0}  # the kernel carried on
     graded = nbformat.read(course / "autograded" / "hostile" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    # The grader's verdicts; a later cell of the notebook that calls the hanging function itself meets
+    # nbgrader's own cell timeout instead, and the kernel still carries on (the scores above).
     errors = [output.evalue for cell in graded.cells for output in cell.get("outputs", [])
-              if output.output_type == "error"]
+              if output.output_type == "error" and output.ename == "ExerciseNotPassed"]
     assert "causal_mask: trial 1 of 4" in errors[0] and "still running after 3 s" in errors[0], errors
     assert "padding_mask: trial 1 of 4" in errors[1] and "SystemExit" in errors[1], errors
 
@@ -313,7 +315,8 @@ def test_changes_deep_inside_nested_containers_are_found():
     assert inputs_changed(inputs, untouched) is None
     edited = cloned(inputs)
     edited[0][1]["b"][0] = 5.0
-    edited[1].bias.fill_(1.0)
+    with torch.no_grad():  # as the grader runs the student's function
+        edited[1].bias.fill_(1.0)
     assert inputs_changed(inputs, edited) == "`parts[1]['b']` and `norm.bias`"
     grown = cloned(inputs)
     grown[0].append(torch.ones(1))

@@ -66,14 +66,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-def tensors_changed(originals: dict[str, Any], given: list[Any]) -> str | None:
-    """``"`scores`"`` when the student function changed the copy of an input tensor it was given."""
-    changed = [f"`{name}`" for (name, original), copy in zip(originals.items(), given)
-               if isinstance(original, torch.Tensor) and not (
-                   isinstance(copy, torch.Tensor) and copy.shape == original.shape and torch.equal(copy, original))]
-    return " and ".join(changed) or None
-
-
 def compare(expected: Any, got: Any, names: tuple[str, ...]) -> str | None:
     """``None`` if ``got`` equals ``expected`` (tensors, or a tuple of them); otherwise what differs."""
     if isinstance(expected, tuple):

@@ -1,7 +1,7 @@
 """One check, trial by trial: random inputs, the library's answer, the student's, and the verdict in words.
 
 Each trial gives the reference and the student their own copies of the
-inputs, runs the student's function with a time limit (``time_limit.py``),
+inputs (deep ones, ``inputs.py``), runs the student's function with a time limit (``time_limit.py``),
 then asks in the order a student debugs in: did it run, did it leave its
 inputs alone, does the answer match (``feedback.py``)? A wrong answer is
 compared with each typical mistake of the exercise, so that the message can
@@ -16,8 +16,9 @@ from typing import Any
 import torch
 
 from .exercise import Exercise
-from .feedback import CheckResult, compare, describe_inputs, matches, plain, tensors_changed
+from .feedback import CheckResult, compare, describe_inputs, matches, plain
 from .hints import HINTS
+from .inputs import cloned, inputs_changed
 from .time_limit import TIME_LIMIT_VARIABLE, run_with_time_limit
 
 
@@ -44,9 +45,11 @@ def _timed_out(name: str, seconds: float) -> str:
             f"exercises.check({name!r}, ..., time_limit=120), or set {TIME_LIMIT_VARIABLE}.")
 
 
-def _cloned(inputs: dict[str, Any]) -> list[Any]:
-    # Fresh copies for each caller, so an in-place edit by one cannot change what the other sees.
-    return [value.clone() if isinstance(value, torch.Tensor) else value for value in inputs.values()]
+def _modified(changed: str) -> str:
+    return (f"Your function changed its input {changed} in place (an operation ending in _, such as "
+            f"masked_fill_ or zero_, x += ..., or an assignment to an entry or attribute of what it was given): "
+            f"the caller's tensor, dict, module or config changes too. Compute new values instead "
+            f"(masked_fill, x = x + ...) and leave what you were given as it was.")
 
 
 def grade(exercise: Exercise, student_function: Callable[..., Any], seed: int, time_limit: float) -> CheckResult:
@@ -57,8 +60,8 @@ def grade(exercise: Exercise, student_function: Callable[..., Any], seed: int, t
         inputs = exercise.make_inputs(generator, trial)
         header = f"✗ {name}: trial {trial + 1} of {exercise.n_trials} (inputs: {describe_inputs(inputs)})"
         with torch.no_grad():
-            expected = exercise.reference(*_cloned(inputs))
-            given = _cloned(inputs)
+            expected = exercise.reference(*cloned(inputs))
+            given = cloned(inputs)
             try:
                 outcome = run_with_time_limit(student_function, given, time_limit, name)
             except KeyboardInterrupt:  # the user's, or nbgrader's at its cell timeout: say where it struck
@@ -77,17 +80,15 @@ def grade(exercise: Exercise, student_function: Callable[..., Any], seed: int, t
             if error is not None:
                 return CheckResult(name, False, f"{header}\n{_raised(error)}\n{hint_offer(name)}")
             got = plain(outcome.value)  # plain tensors: a subclass cannot answer for itself
-            changed = tensors_changed(inputs, given)
+            changed = inputs_changed(inputs, given)
             if changed:
-                return CheckResult(name, False, f"{header}\nYour function changed its input {changed} in place "
-                                   f"(an operation ending in _, such as masked_fill_, or x += ...): the caller's "
-                                   f"tensor changes too. Use the version that returns a new tensor "
-                                   f"(masked_fill, x = x + ...).\n{hint_offer(name, False)}", mistake="modified_input")
+                return CheckResult(name, False, f"{header}\n{_modified(changed)}\n{hint_offer(name, False)}",
+                                   mistake="modified_input")
             problem = compare(expected, got, exercise.output_names)
             if problem is None:
                 continue
             for mistake in exercise.mistakes:
-                if matches(mistake.produce(*_cloned(inputs)), got, exercise.output_names):
+                if matches(mistake.produce(*cloned(inputs)), got, exercise.output_names):
                     return CheckResult(name, False, f"{header}\n{mistake.message}\n{hint_offer(name, False)}",
                                        mistake=mistake.name)
         return CheckResult(name, False, f"{header}\n{problem}\n{hint_offer(name)}")
