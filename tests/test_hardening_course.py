@@ -321,3 +321,39 @@ def test_changes_deep_inside_nested_containers_are_found():
     grown = cloned(inputs)
     grown[0].append(torch.ones(1))
     assert inputs_changed(inputs, grown) == "`parts`"
+
+
+# --- 14. dtype -----------------------------------------------------------------------------------
+
+def _scores(q, k):
+    return q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+
+
+def test_right_values_in_float64_are_refused_and_the_dtype_named():
+    result = exercises.check("attention_scores", lambda q, k: _scores(q.double(), k.double()))
+    assert not result.passed and result.mistake == "wrong_dtype"
+    problem = result.message.splitlines()[1]
+    assert "torch.float64" in problem and "torch.float32" in problem, result.message
+    assert "values are right" in problem  # the dtype is the only thing wrong: say so
+    assert "values differ" not in result.message
+
+
+def test_float16_is_named_not_blamed_on_the_values():
+    result = exercises.check("attention_scores", lambda q, k: _scores(q.half(), k.half()))
+    assert not result.passed and result.mistake == "wrong_dtype"
+    problem = result.message.splitlines()[1]
+    assert "torch.float16" in problem and "torch.float32" in problem, result.message
+    assert "values differ" not in result.message and "values are right" not in problem
+
+
+def test_a_wrong_dtype_deep_inside_the_capstone_is_named_with_its_stage():
+    def stages_in_float64(ids, weights, config):
+        return [stage.double() for stage in _library_stages(ids, weights, config)]
+
+    result = exercises.check("your_gpt", stages_in_float64)
+    assert not result.passed and result.mistake == "wrong_dtype"
+    assert "`embeddings`" in result.message and "torch.float64" in result.message, result.message
+
+
+def test_the_right_dtype_still_passes():
+    assert exercises.check("attention_scores", _scores).passed
