@@ -83,7 +83,7 @@ def against_expectation(found: str | None, expected: str | None, reason: str) ->
     if found == expected:
         return f"as expected ({reason})"
     if found is None:
-        return f"the expected direction is not reproduced ({reason}): no clear winner here"
+        return f"the expected direction is not reproduced ({reason})"  # the verdict already says no winner
     return f"the opposite of the expected direction ({reason})"
 
 
