@@ -94,6 +94,9 @@ def _compare_tensor(expected: torch.Tensor, got: Any, name: str) -> str | None:
     if got.device != expected.device:
         return (f"`{name}` is on the device {got.device}, but the inputs are on {expected.device}: make new "
                 f"tensors on the inputs' device (device=x.device) and leave out .to(...) or .cuda()")
+    precision_problem = _precision_problem(expected, got, name)
+    if precision_problem:
+        return precision_problem
     got = got.detach().to(expected.dtype)
     bad_nan = torch.isnan(got) & ~torch.isnan(expected)
     if bad_nan.any():
@@ -124,6 +127,41 @@ def _dtype_problem(expected: torch.dtype, got: torch.dtype, name: str) -> str | 
     if expected != torch.bool and not expected.is_floating_point and (got.is_floating_point or got == torch.bool):
         return f"`{name}` has dtype {got}; it should hold integer ids ({expected}): convert with `.long()`"
     return None
+
+
+class Problem(str):
+    """What differs, in words, and the name of the mistake it is (``mistake``) when the comparison knows it."""
+
+    mistake: str | None = None
+
+    def __new__(cls, text: str, mistake: str | None = None) -> Problem:
+        problem = super().__new__(cls, text)
+        problem.mistake = mistake
+        return problem
+
+
+def _precision_problem(expected: torch.Tensor, got: torch.Tensor, name: str) -> Problem | None:
+    """A float answer in another float dtype: named, never passed on to the value comparison.
+
+    float16 cannot hold the values to the grader's tolerance, so its answer would read as "values
+    differ"; float64 would pass silently, then fail where it meets the model's float32 weights
+    (a matmul of the two is an error). Either way the dtype is the thing to fix.
+    """
+    if not (expected.is_floating_point() and got.is_floating_point()) or got.dtype == expected.dtype:
+        return None
+    text = f"`{name}` has dtype {got.dtype}, but should be {expected.dtype}, the dtype of the library's answer"
+    converted = got.detach().to(expected.dtype)
+    if torch.isclose(converted, expected, atol=ATOL, rtol=RTOL, equal_nan=True).all():
+        text += (f"; its values are right, only the dtype is not. Keep the inputs' dtype: a {got.dtype} tensor "
+                 f"made along the way (.double(), numpy, torch.tensor(..., dtype={got.dtype})) turns the whole "
+                 f"result {got.dtype}")
+    elif torch.finfo(got.dtype).bits < torch.finfo(expected.dtype).bits:
+        text += (f". {got.dtype} keeps only about {torch.finfo(got.dtype).resolution:g} of relative precision, "
+                 f"so its values cannot match; compute in the inputs' dtype (leave out .half() or "
+                 f".to({got.dtype}))")
+    else:
+        text += ". Its values differ too, even converted: compute in the inputs' dtype, then check again"
+    return Problem(text + ".", mistake="wrong_dtype")
 
 
 def _shape_hint(expected: torch.Size, got: torch.Size) -> str:

@@ -87,6 +87,9 @@ def grade(exercise: Exercise, student_function: Callable[..., Any], seed: int, t
             problem = compare(expected, got, exercise.output_names)
             if problem is None:
                 continue
+            if getattr(problem, "mistake", None):  # compare named it already (a dtype)
+                return CheckResult(name, False, f"{header}\n{problem}\n{hint_offer(name, False)}",
+                                   mistake=problem.mistake)
             for mistake in exercise.mistakes:
                 if matches(mistake.produce(*cloned(inputs)), got, exercise.output_names):
                     return CheckResult(name, False, f"{header}\n{mistake.message}\n{hint_offer(name, False)}",
