@@ -121,3 +121,27 @@ def test_in_ipython_the_exception_renders_as_its_message_and_a_note():
     error = exercises.ExerciseNotPassed("✗ causal_mask: trial 1 of 4\nYour mask ...")
     assert error._render_traceback_() == ["ExerciseNotPassed: ✗ causal_mask: trial 1 of 4", "Your mask ...",
                                           RERUN_NOTE]
+
+
+@pytest.mark.parametrize("show", ["describe", "hint"])
+def test_describe_and_hint_show_as_text_in_a_notebook_and_a_terminal(show):
+    """As a cell's last line (Jupyter) or typed at ``>>>`` (a terminal), the text itself: no quotes, no \\n."""
+    from IPython.core.formatters import PlainTextFormatter
+
+    text = getattr(exercises, show)("causal_mask")
+    plain_text = str(text)
+    assert isinstance(text, str) and "\n" in exercises.describe("causal_mask")  # still a string, lines and all
+    assert repr(text) == plain_text  # the terminal's display (sys.displayhook) shows repr
+    assert PlainTextFormatter()(text) == plain_text  # what a Jupyter kernel shows under the cell
+    assert "\\n" not in repr(exercises.describe("causal_mask")) and not repr(text).startswith("'")
+    assert print_shown(text) == plain_text + "\n"  # print(...) too, in a script
+
+
+def print_shown(text: str) -> str:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        print(text)
+    return out.getvalue()
