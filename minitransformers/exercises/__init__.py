@@ -5,7 +5,7 @@
     from minitransformers import exercises
 
     exercises.list_exercises()                 # ['attention_scores', 'masking', ...]
-    print(exercises.describe("attention_scores"))
+    exercises.describe("attention_scores")     # the statement, shown as text (print it in a script)
 
     def attention_scores(q, k):
         return q @ k.transpose(-2, -1)         # forgot something?
@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .catalog import EXERCISES, Exercise
-from .feedback import CheckResult
+from .feedback import CheckResult, Text
 from .grading import grade
 from .hints import HINTS
 from .stop import ExerciseNotPassed, raise_stop
@@ -50,17 +50,23 @@ def _get(name: str) -> Exercise:
     return EXERCISES[name]
 
 
-def describe(name: str) -> str:
-    """The statement of an exercise: what to write, its arguments and their shapes."""
-    return _get(name).statement
+def describe(name: str) -> Text:
+    """The statement of an exercise: what to write, its arguments and their shapes.
+
+    A ``str`` that a notebook cell or a ``>>>`` prompt shows as text; ``print`` it elsewhere.
+    """
+    return Text(_get(name).statement.rstrip())  # no trailing indent from the triple-quoted source
 
 
-def hint(name: str, level: int = 1) -> str:
-    """A hint for an exercise: ``level=1`` a first nudge in words, ``level=2`` a closer one; never the answer."""
+def hint(name: str, level: int = 1) -> Text:
+    """A hint for an exercise: ``level=1`` a first nudge in words, ``level=2`` a closer one; never the answer.
+
+    Shown as text like ``describe``'s statement.
+    """
     _get(name)
     if level not in (1, 2):
         raise ValueError(f"hint level {level!r} does not exist; use level=1 (a nudge) or level=2 (closer)")
-    return HINTS[name][level - 1]
+    return Text(HINTS[name][level - 1])
 
 
 def check(name: str, student_function: Callable[..., Any], seed: int = 0, *, stop: bool = False,

@@ -36,6 +36,17 @@ class CheckResult:
     __repr__ = __str__
 
 
+class Text(str):
+    """Words for the student (a statement, a hint): a ``str`` that shows as itself, not as a quoted string.
+
+    Jupyter shows a cell's last value by its ``repr``, and so does a terminal's ``>>>`` prompt; a plain
+    str's ``repr`` is quoted, with its line breaks as ``\\n``. Here ``repr`` is the text itself.
+    """
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def describe_inputs(inputs: dict[str, Any]) -> str:
     """``q (2, 3, 4, 8), n_heads=2``: what the failing trial was given, without the numbers."""
     parts = []
