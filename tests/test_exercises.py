@@ -1,4 +1,4 @@
-"""Exercise mode: the library's own code passes; typical student mistakes fail with the right message.
+"""Exercise mode: correct code passes (the library's own function is refused, test_exercises_grader.py); typical student mistakes fail with the right message.
 
 The "student" solutions below are written the way a student would write
 them (plain torch, no library helpers), so they are independent of the
@@ -13,12 +13,7 @@ import pytest
 import torch
 
 from minitransformers import exercises
-from minitransformers.attention import (
-    attention_scores,
-    mask_scores,
-    masked_softmax,
-    attend,
-)
+from minitransformers.attention import mask_scores, masked_softmax
 
 
 def scores_ok(q, k):
@@ -69,9 +64,7 @@ def test_listing_and_unknown_names():
 
 
 @pytest.mark.parametrize("name, solution", [
-    ("attention_scores", attention_scores),  # the library itself ...
-    ("masking", lambda scores, mask: masked_softmax(mask_scores(scores, mask), mask)),
-    ("attention", attend),
+    ("masking", lambda scores, mask: masked_softmax(mask_scores(scores, mask), mask)),  # the library inside ...
     ("attention_scores", scores_ok),  # ... and correct student code written differently
     ("masking", weights_ok),
     ("attention", attention_ok),

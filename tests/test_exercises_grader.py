@@ -70,3 +70,60 @@ def test_a_subclass_with_the_right_values_still_passes():
         return (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).as_subclass(_AlwaysClose)
 
     assert exercises.check("attention_scores", scores).passed
+
+
+# --- the library's own function is not the student's answer (issue 35, item 6) ---------------------
+
+def _library_functions():
+    import functools
+
+    from minitransformers import attend, masks
+    from minitransformers.attention import attention_scores
+    from minitransformers.exercises.plateau_exercises import plateau_baselines
+
+    alias = attention_scores  # my_attention_scores = attention_scores
+
+    @functools.wraps(attention_scores)
+    def wrapped(q, k):  # a decorator's wrapper around the library's function
+        return attention_scores(q, k)
+
+    def unnamed_wrapper(q, k):
+        return attention_scores(q, k)
+
+    unnamed_wrapper.__wrapped__ = attention_scores  # what functools.wraps leaves, without the name
+    return [
+        ("attention_scores", attention_scores, "minitransformers.attention.attention_scores"),
+        ("attention_scores", alias, "minitransformers.attention.attention_scores"),
+        ("attention_scores", wrapped, "minitransformers.attention.attention_scores"),
+        ("attention_scores", unnamed_wrapper, "minitransformers.attention.attention_scores"),
+        ("attention", attend, "minitransformers.attention.attend"),
+        ("attention", functools.partial(attend), "minitransformers.attention.attend"),
+        ("causal_mask", masks.causal_mask, "minitransformers.masks.causal_mask"),
+        ("plateau_baselines", plateau_baselines, "minitransformers.exercises.plateau_exercises.plateau_baselines"),
+    ]
+
+
+def test_the_librarys_own_function_is_refused_with_a_friendly_message():
+    for name, function, library_name in _library_functions():
+        result = exercises.check(name, function)
+        assert not result.passed and result.mistake == "library_function", (name, result.message)
+        assert result.message.startswith(f"✗ {name}: "), result.message
+        assert f"the library's own {library_name}" in result.message, result.message
+        assert "write it yourself" in result.message and f"exercises.describe({name!r})" in result.message
+        try:
+            exercises.check(name, function, stop=True)
+        except exercises.ExerciseNotPassed as stop:
+            assert library_name in str(stop)
+        else:
+            raise AssertionError("check(stop=True) let the library's own function through")
+
+
+def test_a_students_function_that_calls_the_library_inside_is_still_graded_on_its_answer():
+    """The refusal is of the library's function itself (by identity, through ``__wrapped__``), not of code
+    that calls it: the grader grades answers, it cannot read how they were made."""
+    from minitransformers.attention import attention_scores
+
+    def my_attention_scores(q, k):
+        return attention_scores(q, k)
+
+    assert exercises.check("attention_scores", my_attention_scores).passed

@@ -33,7 +33,7 @@ def vectorised(train_counts, tokens, selected, special_ids):
     return (chosen == counts.argmax()).float().mean(), -frequency[chosen].log().mean()
 
 
-@pytest.mark.parametrize("solution", [counted, vectorised, plateau_baselines])
+@pytest.mark.parametrize("solution", [counted, vectorised])  # the library's own: refused (test_exercises_grader)
 def test_right_answers_pass(solution):
     result = exercises.check("plateau_baselines", solution)
     assert result.passed, result.message
