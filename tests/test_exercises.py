@@ -1,4 +1,5 @@
-"""Exercise mode: correct code passes (the library's own function is refused, test_exercises_grader.py); typical student mistakes fail with the right message.
+"""Exercise mode: correct code passes (the library's own function is refused: test_exercises_grader.py);
+typical student mistakes fail with the right message.
 
 The "student" solutions below are written the way a student would write
 them (plain torch, no library helpers), so they are independent of the

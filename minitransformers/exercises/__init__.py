@@ -21,7 +21,8 @@ compared with the library's own code (the reference solution *is* the
 library). ``check`` returns a ``CheckResult``: true when every trial
 passed; its message says which shape or which values differ, names the
 mistake when it is a typical one, and offers the hints (``hints.py``). A
-function that changes its inputs in place fails, whatever it returns.
+function that changes its inputs in place fails, whatever it returns, and
+the library's own function is refused (``own_work.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .catalog import EXERCISES, Exercise
 from .feedback import CheckResult, Text
 from .grading import grade
 from .hints import HINTS
+from .own_work import library_origin, refusal
 from .stop import ExerciseNotPassed, raise_stop
 from .time_limit import DEFAULT_TIME_LIMIT, time_limit_of
 
@@ -85,7 +87,11 @@ def check(name: str, student_function: Callable[..., Any], seed: int = 0, *, sto
     seconds = time_limit_of(time_limit)
     if not callable(student_function):
         raise TypeError(f"check needs your function itself, got {type(student_function).__name__}")
-    result = grade(exercise, student_function, seed, seconds)
+    origin = library_origin(student_function)
+    if origin is not None:  # the library compared with itself would pass whatever the student knows
+        result = CheckResult(name, False, refusal(name, origin), mistake="library_function")
+    else:
+        result = grade(exercise, student_function, seed, seconds)
     if stop and not result.passed:
         raise_stop(result.message)
     return result
