@@ -121,3 +121,33 @@ def test_a_missing_checkpoint_says_where_it_was_looked_for(tmp_path, monkeypatch
     result_or_error = pytest.raises(FileNotFoundError, match=f"no checkpoint 'mini-gpt-shakespeare' in {tmp_path}")
     with result_or_error:
         exercises.check("your_gpt", lambda ids, weights, config: [])
+
+
+class _GeluAs:
+    """``torch.nn.functional`` with ``gelu`` always in one form: a student who picked the other GELU."""
+
+    def __init__(self, approximate: str) -> None:
+        self.approximate = approximate
+
+    def __getattr__(self, name):
+        return getattr(torch.nn.functional, name)
+
+    def gelu(self, x, approximate="none"):
+        return torch.nn.functional.gelu(x, approximate=self.approximate)
+
+
+def test_the_other_gelu_is_named_in_gpt_and_in_bert(student, monkeypatch):
+    monkeypatch.setitem(student, "F", _GeluAs("none"))  # GPT's MLP with the exact (erf) GELU
+    result = exercises.check("your_gpt", student["my_gpt"])
+    assert not result.passed and result.mistake == "exact_gelu", result.message
+    problem = result.message.splitlines()[1]
+    assert "block 0" in problem and "exact GELU" in problem and "tanh approximation" in problem, result.message
+
+    monkeypatch.setitem(student, "F", _GeluAs("tanh"))  # BERT's MLP with GPT-2's tanh form
+    result = exercises.check("your_bert", student["my_bert"])
+    assert not result.passed and result.mistake == "tanh_gelu", result.message
+    problem = result.message.splitlines()[1]
+    assert "block 0" in problem and "tanh approximation" in problem and "exact GELU" in problem, result.message
+    monkeypatch.undo()
+    assert exercises.check("your_bert", student["my_bert"]).passed  # the grader's own model is as it was
+    assert exercises.check("your_gpt", student["my_gpt"]).passed
