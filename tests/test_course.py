@@ -121,6 +121,8 @@ NOTEBOOK_NAMES = sorted(path.stem for path in NOTEBOOKS_DIR.glob("*.ipynb"))
 # Notebooks with no graded task: 04b is shown by the lecturer, so that Run All reaches every cell;
 # 05 reads a real checkpoint (its head split is notebook 1's Tasks 3 and 4).
 DEMONSTRATIONS = {"04b_bert_and_gpt_side_by_side", "05_pretrained_weights"}
+# 04c trains four models live; its one task (the plateau baselines) is the homework beside them.
+ONE_TASK = {"04c_why_bert_waits"}
 
 
 def test_a_second_run_never_overwrites_a_students_work(tmp_path, capsys):
@@ -172,7 +174,7 @@ def test_every_notebook_has_objectives_graded_tasks_questions_and_references(nam
     missing = [citation for citation in CITATIONS if citation not in prose]
     assert not missing, f"{name} does not cite {missing}"
     solutions = solution_cells(notebook)
-    low, high = (0, 0) if name in DEMONSTRATIONS else (2, 4)
+    low, high = (0, 0) if name in DEMONSTRATIONS else (1, 1) if name in ONE_TASK else (2, 4)
     assert low <= len(solutions) <= high, f"{name} has {len(solutions)} graded tasks"
     sources = [cell.source for cell in notebook.cells]
     for cell in solutions:

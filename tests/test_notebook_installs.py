@@ -90,7 +90,7 @@ def install_rows() -> list[tuple[list[str], str, str]]:
     rows = []
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) >= 3 and re.fullmatch(r"[0-9b, ]+", cells[0]):
+        if len(cells) >= 3 and re.fullmatch(r"[0-9bc, ]+", cells[0]):
             rows.append(([name.strip() for name in cells[0].split(",")], cells[1].strip("`"), cells[2]))
     return rows
 
