@@ -19,11 +19,15 @@ The stage names follow the shipped checkpoints' depth, read from their
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache, partial
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
+from ..feedforward import FeedForward
 from ..masks import default_positions
 from ..pretrained.known import shipped_path
 from ..pretrained.report import CheckpointNotFoundError
@@ -97,6 +101,37 @@ def _gpt_stages_with(ids, weights, config, *, causal: bool = True, post_ln: bool
     return (*stages, final, gpt.lm_head(final))
 
 
+@contextmanager
+def _every_mlp_with(model: torch.nn.Module, activation) -> Iterator[None]:
+    """The shipped ``model`` with every feed-forward's activation swapped, put back afterwards."""
+    feedforwards = [module for module in model.modules() if isinstance(module, FeedForward)]
+    kept = [feedforward.activation for feedforward in feedforwards]
+    for feedforward in feedforwards:
+        feedforward.activation = activation
+    try:
+        yield
+    finally:
+        for feedforward, original in zip(feedforwards, kept):
+            feedforward.activation = original
+
+
+def _gpt_stages_with_gelu(ids, weights, config, approximate: str) -> tuple[torch.Tensor, ...]:
+    with _every_mlp_with(_shipped(SHIPPED_GPT), partial(F.gelu, approximate=approximate)):
+        return _library_gpt_stages(ids, weights, config)
+
+
+def _bert_stages_with_gelu(ids, weights, config, approximate: str) -> tuple[torch.Tensor, ...]:
+    with _every_mlp_with(_shipped(SHIPPED_BERT), partial(F.gelu, approximate=approximate)):
+        return _library_bert_stages(ids, weights, config)
+
+
+# The two GELUs differ by up to ~1e-3: too little to see by eye, enough to fail from the first block on.
+_OTHER_GELU = (
+    "From block 0 on, your MLP uses {used}, while {model} uses {wanted}. The two differ by up to about "
+    "0.001, so each stage is only slightly off. Use {call}."
+)
+
+
 def _library_greedy(ids, weights, config, n_new):
     from ..generation import generate
 
@@ -143,6 +178,9 @@ YOUR_GPT = Exercise(
         Mistake("post_ln", lambda ids, weights, config: _gpt_stages_with(ids, weights, config, post_ln=True),
                 "Your blocks are post-LN (BERT's order: residual, then norm). GPT-2 is pre-LN: "
                 "x = x + attention(norm(x)), then x = x + feedforward(norm(x)), with no norm on x itself."),
+        Mistake("exact_gelu", partial(_gpt_stages_with_gelu, approximate="none"), _OTHER_GELU.format(
+            used="the exact GELU (x times the Gaussian CDF, with erf; F.gelu's default and BERT's)",
+            model="GPT-2", wanted="the tanh approximation of it", call='F.gelu(x, approximate="tanh")')),
     ),
     n_trials=len(_ID_SHAPES),
 )
@@ -174,6 +212,11 @@ YOUR_BERT = Exercise(
     make_inputs=lambda g, trial: _inputs(SHIPPED_BERT, g, trial),
     reference=_library_bert_stages,
     output_names=_stage_names(_n_layers(SHIPPED_BERT), gpt=False),
+    mistakes=(
+        Mistake("tanh_gelu", partial(_bert_stages_with_gelu, approximate="tanh"), _OTHER_GELU.format(
+            used="GPT-2's tanh approximation of GELU", model="BERT",
+            wanted="the exact GELU (x times the Gaussian CDF, with erf)", call="F.gelu(x), its default")),
+    ),
     n_trials=len(_ID_SHAPES),
 )
 
