@@ -117,7 +117,7 @@ def _attend_first(q, k, v, cached_keys, cached_values):
     ("masking", lambda s, m: torch.softmax(s.masked_fill(~m, 0), -1), "filled_with_zero", "exp(0) = 1"),
     ("masking", lambda s, m: torch.softmax(s.masked_fill(m, -1e30), -1) * ~m, "inverted_mask", "True means"),
     ("masking", lambda s, m: torch.softmax(s.masked_fill(~m, -torch.inf), -1), "minus_infinity_fill", "NaN"),
-    ("masking", lambda s, m: torch.softmax(s.masked_fill(~m, -1e30), -1), "fully_masked_row_uniform", "no* key"),
+    ("masking", lambda s, m: torch.softmax(s.masked_fill(~m, -1e30), -1), "fully_masked_row_uniform", "no key"),
     ("attention", _attention_no_scale, "missing_scale", "not divided by sqrt(d)"),
     ("attention", _attention_mask_after_softmax, "mask_after_softmax", "mask after softmax"),
     ("split_heads", lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1), "wrong_transpose", "then transpose"),
@@ -165,3 +165,74 @@ def test_in_place_edits_by_the_student_do_not_change_the_reference():
         return weights_ok(scores, mask)
 
     assert not exercises.check("masking", sneaky).passed
+
+
+# --- a query that may see no key (issue 35, item 18) ------------------------------------------------
+
+def _textbook_attention(q, k, v, mask):
+    """The textbook masked softmax: hidden scores to -inf, softmax. A row with every key hidden is NaN."""
+    scores = scores_ok(q, k).masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    return weights @ v, weights
+
+
+def _uniform_attention(q, k, v, mask):
+    """Hidden scores to a very negative number: a row with every key hidden is spread evenly."""
+    weights = torch.softmax(scores_ok(q, k).masked_fill(~mask, -1e30), dim=-1)
+    return weights @ v, weights
+
+
+@pytest.mark.parametrize("name, wrong, gave", [
+    ("attention", _textbook_attention, "your function gave it NaN"),
+    ("masking", lambda s, m: torch.softmax(s.masked_fill(~m, -torch.inf), -1), "your function gave it NaN"),
+    ("attention", _uniform_attention, "your function spread its weight evenly over keys it may not see"),
+])
+def test_the_other_convention_for_a_query_that_sees_no_key_is_named_with_the_librarys_rule(name, wrong, gave):
+    result = exercises.check(name, wrong)
+    assert not result.passed and result.mistake in ("minus_infinity_fill", "fully_masked_row_uniform")
+    problem = result.message.splitlines()[1]
+    assert problem.startswith("Only the query that may see no key is wrong: the library gives it all-zero "
+                              "weights (and a zero output)"), result.message
+    assert gave in problem, result.message
+
+
+def _masks_hide_every_key_of_a_query(exercise) -> bool:
+    generator = torch.Generator().manual_seed(0)
+    masks = [exercise.make_inputs(generator, trial).get("mask") for trial in range(exercise.n_trials)]
+    return any(isinstance(mask, torch.Tensor) and (~mask.any(dim=-1)).any() for mask in masks)
+
+
+def test_every_task_that_grades_a_query_without_keys_states_the_rule_before_it():
+    """The statement and the notebook's task text both say what such a row must be, before the student writes."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    ruled = [name for name, exercise in exercises.EXERCISES.items()
+             if not name.startswith("your_") and _masks_hide_every_key_of_a_query(exercise)]
+    assert sorted(ruled) == ["attention", "masking"]
+    rule = re.compile(r"(no key|every key is masked)[^.]*\b(zero|0)\b")  # "... may see no key gets zero weights"
+    for name in ruled:
+        assert rule.search(exercises.describe(name).replace("*", "")), (name, exercises.describe(name))
+    notebooks = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+    graded = 0
+    for path in notebooks:
+        cells = nbformat.read(path, as_version=4).cells
+        for index, cell in enumerate(cells):
+            if "solution" in cell.metadata.get("tags", []) and cell.metadata.get("exercise") in ruled:
+                task = next(above.source for above in reversed(cells[:index]) if above.cell_type == "markdown")
+                assert rule.search(task.replace("*", "")), f"{path.name}, the task above cell {index}: {task}"
+                graded += 1
+    assert graded >= 3  # 02's masking, 07's and 09's attention
+
+
+def test_a_textbook_masked_softmax_passes_notebook_1s_head_whose_mask_always_leaves_a_key():
+    # 01's Task 2 uses GPT's causal mask: every query sees itself, so -inf can never make a row NaN there.
+    def textbook_head(x, w_query, w_key, w_value, mask):
+        q, k, v = x @ w_query, x @ w_key, x @ w_value
+        weights = torch.softmax(scores_ok(q, k).masked_fill(~mask, float("-inf")), dim=-1)
+        return weights @ v, weights
+
+    assert not _masks_hide_every_key_of_a_query(exercises.EXERCISES["attention_head"])
+    assert exercises.check("attention_head", textbook_head).passed
