@@ -56,15 +56,19 @@ def _no_fully_masked_rule(scores, mask):
     return torch.softmax(mask_scores(scores, mask), dim=-1)
 
 
+# Two conventions meet here: the textbook's -inf fill leaves such a row NaN, the library's rule gives it zeros
+# (a query that may see nothing takes nothing). The statement says which one is graded; the message names both.
 _ROW_WITHOUT_KEYS = (
-    "Only the query that may see *no* key is wrong. {what} The library's rule: such a row gets all-zero "
-    "weights; after the softmax, zero the rows where mask.any(dim=-1) is False."
+    "Only the query that may see no key is wrong: the library gives it all-zero weights (and a zero output), "
+    "{gave}. The library's rule: after the softmax, zero the rows where mask.any(dim=-1) is False."
 )
 _FULLY_MASKED_MISTAKES = (
     Mistake("minus_infinity_fill", _fill_with_minus_infinity, _ROW_WITHOUT_KEYS.format(
-        what="Filling with -inf makes its softmax 0/0 = NaN; use torch.finfo(scores.dtype).min.")),
+        gave="your function gave it NaN: filling with -inf makes its softmax 0/0. Fill with "
+             "torch.finfo(scores.dtype).min instead")),
     Mistake("fully_masked_row_uniform", _no_fully_masked_rule, _ROW_WITHOUT_KEYS.format(
-        what="Your softmax spread its weight evenly over keys it may not see.")),
+        gave="your function spread its weight evenly over keys it may not see (all its scores were equally "
+             "negative)")),
 )
 
 
@@ -145,7 +149,8 @@ ATTENTION = Exercise(
     def attention(q, k, v, mask):
         q (b h t d), k and v (b h s d), mask bool broadcastable to (b h t s), True = may attend
         returns (output (b h t d), weights (b h t s))
-        weights = softmax(masked(q k^T / sqrt(d))), output = weights @ v
+        weights = softmax(masked(q k^T / sqrt(d))), output = weights @ v;
+        a query whose mask row is all False (it may see no key) gets weights all 0 and an output of 0
     """,
     make_inputs=_attention_inputs,
     reference=lambda q, k, v, mask: attend(q, k, v, mask),
