@@ -121,7 +121,7 @@ NOTEBOOK_NAMES = sorted(path.stem for path in NOTEBOOKS_DIR.glob("*.ipynb"))
 # Notebooks with no graded task: 04b is shown by the lecturer, so that Run All reaches every cell;
 # 05 reads a real checkpoint (its head split is notebook 1's Tasks 3 and 4).
 DEMONSTRATIONS = {"04b_bert_and_gpt_side_by_side", "05_pretrained_weights"}
-# 04c trains four models live; its one task (the plateau baselines) is the homework beside them.
+# 04c trains three models live; its one task (the plateau baselines) is the homework beside them.
 ONE_TASK = {"04c_why_bert_waits"}
 
 
