@@ -1,6 +1,6 @@
 """Graded hints for every exercise: a first nudge in words, then a closer one. Neither is the answer.
 
-``exercises.hint("causal_mask")`` prints the nudge, ``exercises.hint("causal_mask", level=2)``
+``exercises.hint("causal_mask")`` shows the nudge, ``exercises.hint("causal_mask", level=2)``
 the closer hint; a failed check quotes the nudge and offers the second. The student copies'
 stubs quote the nudge too. A teacher changes a hint here, in one place: the notebooks hold
 no hint of their own.
