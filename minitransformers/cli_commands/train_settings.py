@@ -79,7 +79,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 def saved_settings(checkpoint_dir: Path) -> dict[str, Any] | None:
     """The ``TrainConfig`` settings of the run checkpointed in ``checkpoint_dir``, or None if there is none."""
     from ..training import checkpoint as ckpt
-    from ..training.trainer import CHECKPOINT_NAME
+    from ..training.trainer_checkpoints import CHECKPOINT_NAME
 
     path = checkpoint_dir / CHECKPOINT_NAME
     if not path.exists() and not ckpt.previous_path(path).exists():

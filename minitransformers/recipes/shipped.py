@@ -153,7 +153,8 @@ def _train_and_save(kind: str, model, tokenizer, train_set, eval_set, train_conf
         "kind": kind, "model_config": model.config.to_dict(), "parameters": model.num_parameters(),
         "train_config": trainer.config.to_dict(), **outcome, "stored_dtype": str(STORED_DTYPE).removeprefix("torch."),
         # a resumed run counts the time its earlier parts spent up to the checkpoint it resumed from
-        "wall_time_s": round(time.time() - started + trainer.seconds_before_resume, 1), "hardware": describe_device(model.device),
+        "wall_time_s": round(time.time() - started + trainer.seconds_before_resume, 1),
+        "hardware": describe_device(model.device),
         "platform": platform.platform(), "torch": torch.__version__, "history": trainer.history,
         **extra, "tokens_seen": trainer.step * train_config.batch_size * train_set.block_size,
     }

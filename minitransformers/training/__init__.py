@@ -13,7 +13,8 @@ from minitransformers.training.optim import (
     parameter_groups,
     warmup_cosine,
 )
-from minitransformers.training.trainer import Trainer, seed_everything
+from minitransformers.training.seeding import seed_everything
+from minitransformers.training.trainer import Trainer
 
 __all__ = [
     "DistributedContext",
