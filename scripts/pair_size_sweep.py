@@ -315,7 +315,7 @@ def plot_curves(results: dict[str, dict], path: Path) -> None:
         left.axhline(100 * baseline["most_frequent"], color="grey", linestyle="--",
                      label=f"always the top token ({100 * baseline['most_frequent']:.1f}%)")
         right.axhline(baseline["loss"], color="grey", linestyle="--",
-                      label=f"unigram loss ({baseline['loss']:.2f}, on a random 15% of these windows' tokens)")
+                      label=f"unigram loss ({baseline['loss']:.2f}, a random 15%\nof these windows' tokens)")
     left.set_xlabel("minutes of mini-BERT training (step time x steps)", fontsize=13)
     left.set_ylabel("masked-token accuracy, held-out plays (%)", fontsize=13)
     left.set_title("mini-BERT: 15% hidden, all <mask>, context 128", fontsize=14)
