@@ -14,7 +14,9 @@ One optimizer step, in order:
 generator seeded by ``(seed, e)``, and step ``s`` takes its slice of that
 order. So the data position is just the step counter, and a checkpoint with
 weights, optimizer, scheduler, step and RNG states (for dropout) is enough
-to continue as if the run had never stopped.
+to continue as if the run had never stopped. Writing and reading that
+checkpoint is :class:`~minitransformers.training.trainer_checkpoints.ResumableTraining`,
+which ``Trainer`` takes its checkpoint methods from.
 
 **Why it is fast.** A dataset with a ``batch(indices)`` method (every dataset
 in :mod:`minitransformers.data`) builds a whole batch with one indexing
