@@ -19,16 +19,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
 from minitransformers import BertForPreTraining, load_tokenizer
 from minitransformers.recipes.evaluation import checkpoint_kind, masked_lm_metrics
 from minitransformers.recipes.shakespeare_data import masked_lm_dataset, shakespeare_texts
 
 
-def nsp_by_context(folder: Path, contexts: list[int]) -> list[dict]:
-    """One row per context: the checkpoint's NSP and masked-token accuracy on pairs of that length."""
+def nsp_by_context(folder: Path, contexts: list[int] | None = None) -> list[dict]:
+    """One row per context: the checkpoint's NSP and masked-token accuracy on pairs of that length.
+
+    ``contexts=None``: 64, 128 and 256, as far as the model reads.
+    """
     model = _load_bert(folder)
     longest = model.config.max_positions
+    if contexts is None:
+        contexts = [context for context in (64, 128, 256) if context <= longest]
     too_long = [context for context in contexts if context > longest]
     if too_long:
         raise ValueError(f"{folder} reads at most {longest} tokens (max_positions); drop the contexts {too_long}")
@@ -71,10 +75,8 @@ def main() -> None:
 def _rows(folder: Path, contexts: list[int] | None) -> list[dict]:
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a checkpoint folder")
-    if contexts is None:  # the default contexts, up to the model's own
-        longest = _load_bert(folder).config.max_positions
-        contexts = [context for context in (64, 128, 256) if context <= longest]
     return nsp_by_context(folder, contexts)
+
 
 if __name__ == "__main__":
     main()

@@ -113,4 +113,3 @@ class ResumableTraining:
             ckpt.set_rng_state(state["rng_states"][self.context.rank])
         else:  # a different number of processes: reseed deterministically instead
             seed_everything(self.config.seed + self.context.rank + 7919 * self.step)
-
