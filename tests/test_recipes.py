@@ -150,6 +150,41 @@ def test_bert_masks_40_percent_without_dropout_and_is_scored_at_15(tokenizer):
         assert abs(float(selected) - share) < 0.03, (evaluation, float(selected))
 
 
+def test_bert_pairs_tokenize_a_paragraph_break_as_the_plays_do(tokenizer):
+    """Packed paragraphs hold exactly the ids of the running text, blank lines included."""
+    from minitransformers.recipes.shakespeare_data import masked_lm_dataset, paragraph_break_ids
+
+    lone_break = tokenizer.encode_ordinary("\n\n")
+    assert len(lone_break) == 1  # alone, the two newlines merge into one token ...
+    newline = tokenizer.encode_ordinary("\n")
+    assert paragraph_break_ids(tokenizer) == newline + newline  # ... between paragraphs they do not
+    text = "\n\n".join(f"SPEAKER {n}.\nWords of speech {n}, and more words." for n in range(60))
+    running = tokenizer.encode_ordinary(text)
+    assert lone_break[0] not in running
+    other = text.replace("SPEAKER", "LORD")
+    streams = [running, tokenizer.encode_ordinary(other)]
+    data = masked_lm_dataset(tokenizer, {"a": text, "b": other}, 128, mask_probability=0.0)
+    batch = data.batch(torch.arange(len(data)))
+    breaks = 0
+    for ids, types, keep in zip(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"]):
+        a = ids[1:][(types[1:] == 0) & (keep[1:] == 1)][:-1].tolist()  # between <cls> and a's <sep>
+        assert any(stream[i:i + len(a)] == a for stream in streams for i in range(len(stream))), a
+        breaks += sum(a[i:i + 2] == newline + newline for i in range(len(a) - 1))
+    assert breaks > len(data) // 4  # many a pieces hold more than one paragraph
+    assert not (batch["input_ids"] == lone_break[0]).any()
+
+
+def test_paragraph_breaks_need_a_tokenizer_that_keeps_words_apart():
+    from minitransformers.recipes.shakespeare_data import paragraph_break_ids
+
+    class Merging:  # a tokenizer whose ids of "a\n\nA" do not start with those of "a"
+        def encode_ordinary(self, text):
+            return [len(text)]
+
+    with pytest.raises(ValueError, match="blank line"):
+        paragraph_break_ids(Merging())
+
+
 def test_the_card_says_where_and_how_long_it_trained():
     from minitransformers.recipes.model_card import _where_trained
 

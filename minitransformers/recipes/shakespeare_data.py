@@ -38,6 +38,23 @@ def paragraphs(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
+def paragraph_break_ids(tokenizer) -> list[int]:
+    """The ids a blank line gets *between two paragraphs of running text*.
+
+    Not ``encode_ordinary("\\n\\n")``: alone, a byte-level BPE merges the two
+    newlines into one token, ``\\n\\n``, but in running text its pre-tokenizer
+    keeps the newline before a word apart, so the plays (and GPT, and anything a
+    user types) have ``\\n`` ``\\n`` there. Paragraphs packed with the lone form
+    would teach mini-BERT a break that real text never shows it.
+    """
+    before, after = tokenizer.encode_ordinary("a"), tokenizer.encode_ordinary("A")
+    ids = tokenizer.encode_ordinary("a\n\nA")
+    if ids[:len(before)] != before or ids[len(ids) - len(after):] != after:
+        raise ValueError(f"{type(tokenizer).__name__} does not keep the words around a blank line apart; "
+                         "its paragraph break cannot be cut out of running text")
+    return ids[len(before):len(ids) - len(after)]
+
+
 def bpe_word_continuation(tokenizer):
     """For whole-word masking: a function ``ids (b t) -> (b t) bool``, True where a token continues
     the word of the token before it.
@@ -91,7 +108,7 @@ def masked_lm_dataset(tokenizer, works: dict[str, str], block_size: int, seed: i
         mask_token_id=tokenizer.mask_token_id, vocab_size=tokenizer.vocab_size,
         next_sentence=True, seed=seed, documents=documents, fill=True,
         mask_probability=0.15 if evaluation else mask_probability,
-        joiner=tokenizer.encode_ordinary("\n\n"),  # paragraphs stay separated by a blank line
+        joiner=paragraph_break_ids(tokenizer),  # paragraphs stay separated by a blank line, as in the text
         replace_shares=(1.0, 0.0, 0.0) if evaluation else (0.8, 0.1, 0.1),
     )
 
