@@ -134,6 +134,8 @@ class StudyData:
             mask_token_id=tokenizer.mask_token_id, vocab_size=tokenizer.vocab_size,
             next_sentence=recipe.nsp or not training, seed=0 if training else 1,
             documents=None if old else documents, fill=not old,
+            # The lone "\n\n" token, as the study measured; the shipped pair since joins paragraphs with
+            # shakespeare_data.paragraph_break_ids, the two newlines of running text.
             joiner=() if old else tokenizer.encode_ordinary("\n\n"),
             mask_probability=recipe.mask_rate if training else 0.15,
             replace_shares=(0.8, 0.1, 0.1) if training else (1.0, 0.0, 0.0),
