@@ -111,9 +111,10 @@ def _reproduce(record: dict, directory: Path, shipped_recipe: Callable) -> str:
                 f"--only {SCRIPT_NAMES[kind]}`); its settings differ in {', '.join(differ)}.")
     if str(record.get("hardware", "")).startswith("cpu"):
         return (f"Reproduce it with `python scripts/train_shipped.py --only {SCRIPT_NAMES[kind]}` (add `--resume` "
-                f"after an interruption): the recipe is seeded, so the same CPU and torch version give the same "
+                f"after an interruption): the recipe is seeded, so the same machine and torch version give the same "
                 f"weights (`tests/test_train_shipped_resume.py` checks a killed and resumed run bit for bit); "
-                f"other CPUs round bf16 and compiled kernels differently in the last digits.")
+                f"another machine, even one that names the same CPU, rounds bf16 and compiled kernels "
+                f"differently, and the scores move by a few tenths of a point (recipes/README.md).")
     return (f"Reproduce it with `python scripts/train_shipped.py --only {SCRIPT_NAMES[kind]}`: the recipe is "
             f"seeded, so the same hardware should give these numbers again within about 0.02 (bf16 and "
             f"compiled GPU kernels are not bit-for-bit; a second GPU run has not been made to check it).")

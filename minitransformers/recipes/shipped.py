@@ -52,7 +52,7 @@ GPT_DROPOUT = 0.0
 # What mini-GPT and mini-BERT share: the model size (the sweep's pick) and the training budget.
 SHARED_MODEL = dict(hidden_size=256, n_layers=4, n_heads=4, intermediate_size=1024, max_positions=128,
                     hidden_dropout=GPT_DROPOUT, attention_dropout=GPT_DROPOUT)
-SHARED = dict(block_size=128, batch_size=32, max_steps=4500, learning_rate=6e-4)
+SHARED = dict(block_size=128, batch_size=32, max_steps=6000, learning_rate=6e-4)
 # Warm-up over this share of the steps, then a cosine to a tenth of the rate at the last step:
 # the schedule is sized by the budget (Izsak et al. 2021 warm up over about 6%).
 WARMUP_SHARE = 0.06
